@@ -1,0 +1,5 @@
+"""``python -m mectk`` runs the command line."""
+
+from mectk.cli import main
+
+main()

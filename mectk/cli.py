@@ -1,0 +1,222 @@
+"""The ``mectk`` command line: thin wrappers that call the engines and map faults to exits.
+
+People read rich output on stderr; ``--json`` prints one JSON document on stdout.
+Exit codes: 0 valid, 1 data errors, 2 usage, 3 unreadable input, 4 internal or plugin.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mectk import __version__
+from mectk.errors import MectkError
+from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
+from mectk.validation import ValidationResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
+def _print_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def guarded(command: F) -> F:
+    """Turn faults into one clear message and an exit code; tracebacks only with --debug."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            return command(*args, **kwargs)
+        except MectkError as exc:
+            if debug:
+                raise
+            console = _err()
+            console.print(f"[bold red]error:[/] {exc.message}", markup=True)
+            if exc.hint:
+                console.print(f"[dim]hint:[/] {exc.hint}")
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            _err().print(f"[bold red]internal error:[/] {exc!r}")
+            _err().print("[dim]hint:[/] run again with --debug for the traceback")
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _registry() -> Registry:
+    return build_registry(make_plugin_manager())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mectk")
+@click.option("--debug", is_flag=True, help="Show tracebacks for faults.")
+def cli(debug: bool) -> None:
+    """mectk: council spreadsheets in, validated records, reports and exchange files out."""
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@guarded
+def plugins_command(as_json: bool) -> None:
+    """List installed plugins with their distribution, version, formats and hooks."""
+    infos = _registry().plugins()
+    if as_json:
+        _print_json({"plugins": [p.as_json() for p in infos]})
+        return
+    table = Table("plugin", "distribution", "version", "readers", "checks", "hooks")
+    for p in infos:
+        table.add_row(
+            p.name,
+            p.distribution,
+            p.version,
+            ", ".join(p.readers),
+            ", ".join(p.checks),
+            ", ".join(h.removeprefix("mectk_") for h in p.hooks),
+        )
+    _err().print(table)
+
+
+@cli.command("formats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@guarded
+def formats_command(as_json: bool) -> None:
+    """List input formats (readers) and checks by name."""
+    registry = _registry()
+    readers: list[dict[str, Any]] = [
+        {
+            "name": n,
+            "title": r.spec.title,
+            "plugin": r.plugin,
+            "source_types": list(r.spec.source_types),
+        }
+        for n, r in sorted(registry.readers.items())
+    ]
+    checks: list[dict[str, Any]] = [
+        {"name": n, "title": r.spec.title, "plugin": r.plugin, "codes": list(r.spec.codes)}
+        for n, r in sorted(registry.checks.items())
+    ]
+    if as_json:
+        _print_json({"readers": readers, "checks": checks})
+        return
+    table = Table("kind", "name", "plugin", "title")
+    for reader in readers:
+        table.add_row("reader", reader["name"], reader["plugin"], reader["title"])
+    for check in checks:
+        table.add_row("check", check["name"], check["plugin"], check["title"])
+    _err().print(table)
+
+
+@cli.command("template")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@guarded
+def template_command(out: Path) -> None:
+    """Write a blank canonical workbook to OUT.xlsx."""
+    from mectk.template import write_workbook
+
+    write_workbook(out)
+    _err().print(f"wrote {out}")
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=False))
+@click.option(
+    "--format",
+    "format_name",
+    metavar="NAME",
+    help="Input format (see mectk formats); identified from the file if omitted.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
+@click.option(
+    "--max-errors",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="List at most N issues (counts stay complete).",
+)
+@guarded
+def validate_command(
+    files: tuple[Path, ...], format_name: str | None, as_json: bool, max_errors: int | None
+) -> None:
+    """Read and validate FILES, changing nothing. Exit 1 when the data has errors."""
+    from mectk.pipeline import validate_files
+
+    result = validate_files(_registry(), files, format_name=format_name)
+    if as_json:
+        _print_json(result.as_json(version=__version__, max_issues=max_errors))
+    else:
+        render_result(result, max_errors if max_errors is not None else 20)
+    sys.exit(EXIT_OK if result.valid else EXIT_DATA)
+
+
+def render_result(result: ValidationResult, limit: int) -> None:
+    """Print counts and the first ``limit`` issues for a person, on stderr."""
+    console = _err()
+    for f in result.files:
+        console.print(f"[bold]{f.path}[/] read as [cyan]{f.format}[/]")
+    console.print(
+        f"rows read {result.rows_read}: accepted {result.accepted}, rejected "
+        f"{result.rejected}; blank rows {result.blank_rows}"
+    )
+    counts = Counter((i.severity, i.code) for i in result.issues)
+    if counts:
+        summary = Table("severity", "code", "count")
+        for (severity, code), count in sorted(counts.items()):
+            summary.add_row(severity, code, str(count))
+        console.print(summary)
+    if result.issues and limit:
+        table = Table("where", "record", "code", "message", "hint")
+        for issue in result.issues[:limit]:
+            where = " ".join(str(p) for p in (issue.file, issue.sheet, issue.cell) if p)
+            table.add_row(where, issue.record_id or "", issue.code, issue.message, issue.hint)
+        console.print(table)
+        if len(result.issues) > limit:
+            console.print(f"... and {len(result.issues) - limit} more (use --json for all)")
+    console.print("[green]valid[/]" if result.valid else "[red]the data has errors[/]")
+
+
+@cli.command("demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("mectk-demo"),
+    show_default=True,
+    help="Folder for the demo output.",
+)
+@guarded
+def demo_command(out: Path) -> None:
+    """Run the main job on bundled sample data and write the results into --out."""
+    from mectk.demo import run_demo
+
+    run_demo(out, _registry(), _err())
+
+
+def main() -> None:
+    """Entry point of the ``mectk`` script."""
+    cli(prog_name="mectk")

@@ -1,0 +1,251 @@
+"""Turn raw spreadsheet cells into the JSON-ready values the schemas validate.
+
+One function per value kind. Each returns the value or raises :class:`CoercionFailed`
+with the catalogue code to report. Blank cells are handled by the caller and never
+reach these functions. Normalisers for UK reference numbers live here too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from mectk.schemas import FieldInfo, codelist, normalise_text
+
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+SERIAL_RANGE = (2, 2958465)  # 1900-01-01 .. 9999-12-31
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+TRUE_WORDS = frozenset({"y", "yes", "true", "1", "✓", "✔", "x", "t"})
+FALSE_WORDS = frozenset({"n", "no", "false", "0", "✗", "✘", "-", "f"})
+
+
+class CoercionFailed(ValueError):  # noqa: N818 - a signal, not an error type for users
+    """A cell could not be read as its field's kind; ``code`` is the issue to report."""
+
+    def __init__(self, code: str, reason: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.reason = reason
+
+
+def is_blank(value: Any) -> bool:
+    """True for None and for text that is empty once spaces are trimmed."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return re.sub(r"\s+", " ", str(value).replace("\u00a0", " ")).strip()
+
+
+def to_date(value: Any) -> str:
+    """A date as ISO text, from a date cell, an Excel serial, or day-first text."""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
+            return (EXCEL_EPOCH + datetime.timedelta(days=int(value))).isoformat()
+        raise CoercionFailed("date-invalid")
+    text = _text_of(value)
+    parsed = _parse_date_text(text)
+    if parsed is None:
+        raise CoercionFailed("date-invalid")
+    return parsed.isoformat()
+
+
+def _parse_date_text(text: str) -> datetime.date | None:
+    text = text.strip()
+    m = re.fullmatch(
+        r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+        r"(?:Z|[+-]\d{2}:?\d{2})?)?",
+        text,
+    )
+    if m:
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
+        if m:  # always day first: never parse slash dates month-first
+            day, month, year = int(m[1]), int(m[2]), int(m[3])
+            year += 2000 if year < 100 else 0
+        else:
+            m = re.fullmatch(r"(\d{1,2})[\s\-]([A-Za-z]{3})[A-Za-z]*[\s\-](\d{4})", text)
+            if not m or m[2].lower() not in _MONTHS:
+                return None
+            day, month, year = int(m[1]), _MONTHS[m[2].lower()], int(m[3])
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def to_datetime(value: Any) -> str:
+    """A date and time as ISO text."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    try:
+        return datetime.datetime.fromisoformat(_text_of(value)).isoformat()
+    except ValueError as exc:
+        raise CoercionFailed("date-invalid") from exc
+
+
+def to_integer(value: Any) -> int:
+    """A whole number from a number cell or digits in text."""
+    if isinstance(value, bool):
+        raise CoercionFailed("integer-invalid")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise CoercionFailed("integer-invalid")
+    text = _text_of(value).replace(",", "")
+    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+        return int(Decimal(text))
+    raise CoercionFailed("integer-invalid" if _is_number(text) else "number-invalid")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return False
+    return True
+
+
+def to_decimal(value: Any) -> Decimal | int:
+    """A number as Decimal (ints stay int), from a number cell or text such as ``£1,250.50``."""
+    if isinstance(value, bool):
+        raise CoercionFailed("number-invalid")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        text = _text_of(value).replace(",", "").replace("£", "").strip()
+        try:
+            result = Decimal(text)
+        except InvalidOperation as exc:
+            raise CoercionFailed("number-invalid") from exc
+    if not result.is_finite():
+        raise CoercionFailed("number-invalid")
+    return (
+        int(result) if result == result.to_integral_value() and "." not in str(result) else result
+    )
+
+
+def to_boolean(value: Any) -> bool:
+    """True or False from Excel booleans, Y/N, Yes/No, TRUE/FALSE, 1/0, ticks and crosses."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    word = normalise_text(_text_of(value))
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CoercionFailed("boolean-invalid")
+
+
+def to_code(value: Any, list_name: str) -> str:
+    """The code for a code, label or alias (any case and spacing) in ``list_name``."""
+    found = codelist(list_name).lookup(_text_of(value))
+    if found is None:
+        raise CoercionFailed("code-unknown")
+    return found
+
+
+def _postcode(text: str) -> str:
+    compact = re.sub(r"\s+", "", text).upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def _company_number(text: str) -> str:
+    compact = re.sub(r"\s+", "", text).upper()
+    return compact.zfill(8) if compact.isdigit() and len(compact) < 8 else compact
+
+
+def _charity_number(text: str) -> str:
+    compact = re.sub(r"\s+", "", text).upper()
+    if compact.startswith("NIC"):
+        return compact
+    if compact.startswith("NI") and compact[2:].isdigit():
+        return "NIC" + compact[2:]
+    return compact
+
+
+def _phone(text: str) -> str:
+    return re.sub(r"[\s()\-]", "", text)
+
+
+def _upper_compact(text: str) -> str:
+    return re.sub(r"\s+", "", text).upper()
+
+
+NORMALISERS: Mapping[str, Callable[[str], str]] = {
+    "postcode": _postcode,
+    "postcode_district": _upper_compact,
+    "company_number": _company_number,
+    "charity_number": _charity_number,
+    "phone": _phone,
+    "cqc_id": lambda t: re.sub(r"\s+", "", t),
+    "gss_council": _upper_compact,
+    "gss_locality": _upper_compact,
+    "gss_region": _upper_compact,
+}
+"""Normalisers applied to text fields by the schema definition they use (domain 2.8)."""
+
+
+def to_text(value: Any, format_name: str | None) -> str:
+    """Text with spacing collapsed and, for UK reference formats, normalised."""
+    text = _text_of(value)
+    normaliser = NORMALISERS.get(format_name or "")
+    return normaliser(text) if normaliser else text
+
+
+def coerce_scalar(value: Any, info: FieldInfo) -> Any:
+    """One non-blank cell value as the JSON-ready value of ``info``'s kind."""
+    kind = info.value_kind
+    if kind == "date":
+        return to_date(value)
+    if kind == "datetime":
+        return to_datetime(value)
+    if kind == "integer":
+        return to_integer(value)
+    if kind == "decimal":
+        return to_decimal(value)
+    if kind == "boolean":
+        return to_boolean(value)
+    if kind == "code":
+        return to_code(value, info.codelist or "")
+    return to_text(value, info.format_name)
+
+
+def split_multi(value: Any, info: FieldInfo) -> list[str]:
+    """Split a multi-value cell on ``;`` or new lines; for codes also on ``,`` and ``/``
+    when a part is not itself a known label (``Cleaning, shopping / companionship``).
+    """
+    parts = [p.strip() for p in re.split(r"[;\n]", _text_of(value)) if p.strip()]
+    if info.value_kind != "code" or info.codelist is None:
+        return parts
+    cl = codelist(info.codelist)
+    out: list[str] = []
+    for part in parts:
+        if cl.lookup(part) is not None:
+            out.append(part)
+        else:
+            out.extend(p.strip() for p in re.split(r"[,/]", part) if p.strip())
+    return out

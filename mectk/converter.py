@@ -1,0 +1,82 @@
+"""The one cattrs converter that turns JSON-ready dicts into models and back.
+
+Unstructured form is what the JSON Schemas validate: dates as ISO strings, money and
+other decimals as :class:`~decimal.Decimal` (a JSON number), lists as lists, and
+absent optional fields left out rather than ``null``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import cattrs
+
+
+def _structure_date(value: Any, _: type) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        msg = f"expected a date, got a date and time: {value!r}"
+        raise TypeError(msg)
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)
+
+
+def _structure_datetime(value: Any, _: type) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(value)
+
+
+def _structure_decimal(value: Any, _: type) -> Decimal:
+    if isinstance(value, bool):
+        msg = f"expected a number, got {value!r}"
+        raise TypeError(msg)
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError) as exc:
+        msg = f"expected a number, got {value!r}"
+        raise ValueError(msg) from exc
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"expected a whole number, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        msg = f"expected text, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        msg = f"expected true or false, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def make_converter(*, forbid_extra_keys: bool = True) -> cattrs.Converter:
+    """Build the converter. ``forbid_extra_keys`` refuses unknown keys (exchange input).
+
+    Structuring is strict: ``"3"`` is not an int and ``3.5`` is not a date. Coercion of
+    spreadsheet cells happens before, in validation, where it can be reported per cell.
+    """
+    conv = cattrs.Converter(omit_if_default=True, forbid_extra_keys=forbid_extra_keys)
+    conv.register_structure_hook(datetime.date, _structure_date)
+    conv.register_unstructure_hook(datetime.date, datetime.date.isoformat)
+    conv.register_structure_hook(datetime.datetime, _structure_datetime)
+    conv.register_unstructure_hook(datetime.datetime, datetime.datetime.isoformat)
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_unstructure_hook(Decimal, lambda d: d)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(bool, _structure_bool)
+    return conv

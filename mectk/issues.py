@@ -1,0 +1,264 @@
+"""Data problems: the stable issue-code catalogue and the :class:`Issue` value object.
+
+Every problem mectk finds in input data is an :class:`Issue` whose ``code`` is one of
+:data:`CATALOGUE`. Codes are stable: tools and councils match on them. Each code has a
+severity, a message template (``str.format`` fields from the issue's context) and a hint.
+``docs/issue-codes.md`` documents every code (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from attrs import frozen
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+MASK = "***"
+
+
+@frozen
+class IssueType:
+    """A catalogue entry: what an issue code means and what to do about it."""
+
+    code: str
+    severity: Severity
+    title: str
+    message: str
+    hint: str
+
+
+def _t(code: str, severity: Severity, title: str, message: str, hint: str) -> IssueType:
+    return IssueType(code, severity, title, message, hint)
+
+
+CATALOGUE: Mapping[str, IssueType] = {
+    t.code: t
+    for t in (
+        # ---- files and sheets
+        _t(
+            "sheet-missing",
+            "warning",
+            "Expected sheet is missing",
+            "The workbook has no sheet called '{sheet}'.",
+            "Add the sheet from a fresh template (mectk template) if you have {kind} records.",
+        ),
+        _t(
+            "no-known-sheets",
+            "error",
+            "No sheet this format knows",
+            "None of the workbook's sheets ({sheets}) is one the {format} format reads.",
+            "Check that you chose the right --format, or start from mectk template.",
+        ),
+        _t(
+            "header-not-found",
+            "error",
+            "Header row not found",
+            "No header row with the expected column headings was found on sheet '{sheet}'.",
+            "Put the column headings from the template in one row above the data.",
+        ),
+        _t(
+            "column-missing",
+            "error",
+            "Required column is missing",
+            "The column '{column}' is required but sheet '{sheet}' has no such heading.",
+            "Add a column headed '{column}' (copy it from mectk template).",
+        ),
+        _t(
+            "column-unknown",
+            "warning",
+            "Column not recognised",
+            "The column '{column}' does not match any field and was ignored.",
+            "Rename it to a heading from the template, or remove it.",
+        ),
+        _t(
+            "column-duplicate",
+            "error",
+            "Column heading used twice",
+            "The heading '{column}' appears more than once; only the first was read.",
+            "Give each column a distinct heading.",
+        ),
+        _t(
+            "setting-unknown",
+            "warning",
+            "Setting not recognised",
+            "The setting '{column}' on sheet '{sheet}' does not match any programme field.",
+            "Use the setting names from the template's Programme sheet.",
+        ),
+        # ---- cell values
+        _t(
+            "value-required",
+            "error",
+            "Required value is missing",
+            "'{column}' is required but is blank.",
+            "Fill in '{column}'.",
+        ),
+        _t(
+            "value-conditionally-required",
+            "error",
+            "Value required by another field",
+            "'{column}' is required here: {reason}.",
+            "Fill in '{column}', or correct the field that makes it required.",
+        ),
+        _t(
+            "format-invalid",
+            "error",
+            "Value does not have the expected format",
+            "'{value}' is not a valid {column}.",
+            "{field_hint}",
+        ),
+        _t(
+            "date-invalid",
+            "error",
+            "Not a date",
+            "'{value}' in '{column}' is not a date mectk can read.",
+            "Enter the date as DD/MM/YYYY (day first), for example 01/04/2025.",
+        ),
+        _t(
+            "number-invalid",
+            "error",
+            "Not a number",
+            "'{value}' in '{column}' is not a number.",
+            "Enter a number only, without words or units.",
+        ),
+        _t(
+            "integer-invalid",
+            "error",
+            "Not a whole number",
+            "'{value}' in '{column}' is not a whole number.",
+            "Enter a whole number such as 3.",
+        ),
+        _t(
+            "boolean-invalid",
+            "error",
+            "Not yes or no",
+            "'{value}' in '{column}' is not yes or no.",
+            "Enter Yes or No (Y/N, TRUE/FALSE and 1/0 are also understood).",
+        ),
+        _t(
+            "code-unknown",
+            "error",
+            "Value is not in the code list",
+            "'{value}' is not one of the allowed values for '{column}'.",
+            "Choose one of: {allowed}.",
+        ),
+        _t(
+            "code-unmapped",
+            "warning",
+            "Value not in the code list; left blank",
+            "'{value}' is not an allowed value for optional field '{column}' and was left out.",
+            "Choose one of: {allowed}.",
+        ),
+        _t(
+            "out-of-range",
+            "error",
+            "Value out of range",
+            "{value} in '{column}' is out of range: {reason}.",
+            "Check the figure; it may have been typed into the wrong column.",
+        ),
+        _t(
+            "too-long",
+            "error",
+            "Text too long",
+            "The text in '{column}' is too long: {reason}.",
+            "Shorten the text.",
+        ),
+        _t(
+            "too-few-values",
+            "error",
+            "A value is needed",
+            "'{column}' needs at least one value here: {reason}.",
+            "Fill in at least one value.",
+        ),
+        _t(
+            "value-duplicate-item",
+            "error",
+            "Value listed twice",
+            "A value is listed more than once in '{column}'.",
+            "List each value once.",
+        ),
+        _t(
+            "value-invalid",
+            "error",
+            "Value not allowed",
+            "'{value}' is not allowed in '{column}': {reason}.",
+            "{field_hint}",
+        ),
+        # ---- records
+        _t(
+            "id-duplicate",
+            "error",
+            "Record id used twice",
+            "The {kind} id '{record_id}' is used more than once; first used at {first}.",
+            "Give every record its own id, or delete the repeated row.",
+        ),
+    )
+}
+"""Every issue code mectk itself emits. Plugins may add their own codes through checks."""
+
+
+@frozen
+class Issue:
+    """One problem found in the data, located as precisely as the source allows.
+
+    ``value`` is already masked (``"***"``) when the field holds personal data.
+    ``row`` is 1-based as the spreadsheet shows it; ``cell`` is like ``H14``.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    hint: str
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    row: int | None = None
+    column: str | None = None
+    field: str | None = None
+    record_id: str | None = None
+    value: Any = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The issue as a JSON object for the ``--json`` report (all keys always present)."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+            "file": self.file,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "record_id": self.record_id,
+            "value": self.value,
+        }
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def make_issue(code: str, *, severity: Severity | None = None, **context: Any) -> Issue:
+    """Build an :class:`Issue` from catalogue ``code``, filling its templates from ``context``.
+
+    Location keys (``file``, ``sheet``, ``cell``, ``row``, ``column``, ``field``,
+    ``record_id``, ``value``) are copied onto the issue; any other key only feeds the
+    message and hint templates. Pass ``value`` already masked for personal fields.
+    """
+    kind = CATALOGUE[code]
+    fill = _Blank({k: ("" if v is None else v) for k, v in context.items()})
+    location = {
+        k: context.get(k)
+        for k in ("file", "sheet", "cell", "row", "column", "field", "record_id", "value")
+    }
+    return Issue(
+        code=code,
+        severity=severity or kind.severity,
+        message=kind.message.format_map(fill),
+        hint=kind.hint.format_map(fill),
+        **location,
+    )

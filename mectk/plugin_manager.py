@@ -1,0 +1,246 @@
+"""Build the plugin manager and the registry of formats and checks the plugins provide.
+
+Nothing here runs at import: call :func:`make_plugin_manager`, then :func:`build_registry`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from importlib import metadata
+from typing import Any, Generic, TypeVar
+
+import pluggy
+from attrs import frozen
+
+from mectk import hookspecs
+from mectk.errors import DuplicateNameError, PluginError
+from mectk.sources import Source
+from mectk.specs import CheckSpec, ReaderSpec
+
+ENTRY_POINT_GROUP = "mectk"
+DISABLE_ENV = "MECTK_DISABLE_PLUGINS"
+TRACE_ENV = "MECTK_TRACE_PLUGINS"
+BUILTIN_PLUGINS: Mapping[str, str] = {
+    "canonical-workbook": "mectk.plugins.canonical_workbook",
+    "core-checks": "mectk.plugins.core_checks",
+}
+"""Built-in plugins: registered exactly as entry-point plugins are, under these names."""
+
+T = TypeVar("T")
+
+
+def _tracing(environ: Mapping[str, str]) -> bool:
+    return environ.get(TRACE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def make_plugin_manager(
+    *,
+    load_entrypoints: bool = True,
+    builtins: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> pluggy.PluginManager:
+    """A plugin manager with mectk's hookspecs, the built-ins and the installed plugins.
+
+    Plugins named in ``MECTK_DISABLE_PLUGINS`` (comma-separated) are blocked before
+    loading. ``MECTK_TRACE_PLUGINS=1`` traces hook calls to stderr. A plugin that fails
+    to import raises :class:`~mectk.errors.PluginError` naming it.
+    """
+    env = os.environ if environ is None else environ
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for name in env.get(DISABLE_ENV, "").split(","):
+        if name.strip():
+            pm.set_blocked(name.strip())
+    if builtins:
+        for name, module_name in BUILTIN_PLUGINS.items():
+            if not pm.is_blocked(name):
+                pm.register(importlib.import_module(module_name), name=name)
+    if load_entrypoints:
+        _load_entrypoints(pm)
+    pm.check_pending()
+    if _tracing(env):
+        pm.add_hookcall_monitoring(_trace_before, _trace_after)
+    return pm
+
+
+def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != ENTRY_POINT_GROUP or pm.get_plugin(ep.name) or pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                msg = f"plugin '{ep.name}' ({dist.metadata['Name']}) failed to load: {exc}"
+                raise PluginError(
+                    msg, hint=f"Set {DISABLE_ENV}={ep.name} to run without it."
+                ) from exc
+            pm.register(plugin, name=ep.name)
+
+
+def _entrypoint_distributions() -> dict[str, tuple[str, str]]:
+    """Entry-point name -> (distribution, version) for the ``mectk`` group."""
+    found: dict[str, tuple[str, str]] = {}
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP:
+                found.setdefault(ep.name, (dist.metadata["Name"], dist.version))
+    return found
+
+
+def _trace_before(hook_name: str, impls: Any, kwargs: Mapping[str, Any]) -> None:
+    names = ", ".join(i.plugin_name for i in impls)
+    print(f"mectk trace: {hook_name}({', '.join(kwargs)}) -> [{names}]", file=sys.stderr)  # noqa: T201
+
+
+def _trace_after(outcome: Any, hook_name: str, impls: Any, kwargs: Mapping[str, Any]) -> None:
+    print(f"mectk trace: {hook_name} done", file=sys.stderr)  # noqa: T201
+
+
+def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+    """Call every implementation of ``hook_name`` in pluggy's order, yielding (plugin, result).
+
+    A plugin that raises becomes a :class:`PluginError` naming the plugin and the hook,
+    chained to the original exception (shown by ``--debug``).
+    """
+    caller = getattr(pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        if _tracing(os.environ):
+            print(f"mectk trace: {hook_name} -> {impl.plugin_name}", file=sys.stderr)  # noqa: T201
+        args = {name: kwargs[name] for name in impl.argnames}
+        try:
+            result = impl.function(**args)
+        except Exception as exc:
+            msg = f"plugin '{impl.plugin_name}' failed in hook {hook_name}: {exc!r}"
+            raise PluginError(
+                msg,
+                hint="Run with --debug for the traceback, or set "
+                f"{DISABLE_ENV}={impl.plugin_name} to run without it.",
+            ) from exc
+        yield impl.plugin_name, result
+
+
+def call_first(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> tuple[str, Any] | None:
+    """Like a firstresult hook call, but returns (plugin, result) and names a failing plugin."""
+    for plugin_name, result in call_each(pm, hook_name, **kwargs):
+        if result is not None:
+            return plugin_name, result
+    return None
+
+
+@frozen
+class Registered(Generic[T]):
+    """A spec and the plugin that registered it."""
+
+    spec: T
+    plugin: str
+
+
+@frozen
+class PluginInfo:
+    """One registered plugin, as ``mectk plugins`` lists it."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+    readers: tuple[str, ...]
+    checks: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The plugin as a JSON object."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "hooks": list(self.hooks),
+            "readers": list(self.readers),
+            "checks": list(self.checks),
+        }
+
+
+@frozen
+class Registry:
+    """The formats and checks all plugins registered, by name."""
+
+    pm: pluggy.PluginManager
+    readers: Mapping[str, Registered[ReaderSpec]]
+    checks: Mapping[str, Registered[CheckSpec]]
+
+    def reader(self, name: str) -> ReaderSpec | None:
+        """The reader called ``name``, or None."""
+        found = self.readers.get(name)
+        return found.spec if found else None
+
+    def identify(self, source: Source) -> tuple[str, str] | None:
+        """Ask the plugins which reader recognises ``source``: (reader name, plugin) or None."""
+        found = call_first(self.pm, "mectk_identify_reader", source=source)
+        if found is None:
+            return None
+        plugin, name = found
+        if not isinstance(name, str) or name not in self.readers:
+            msg = f"plugin '{plugin}' identified the file as unknown format {name!r}"
+            raise PluginError(msg)
+        return name, plugin
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every registered plugin with its distribution, version, hooks and formats."""
+        from mectk import __version__
+
+        dist_names = _entrypoint_distributions()
+        out = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            dist, version = dist_names.get(name, ("mectk", __version__))
+            hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
+            out.append(
+                PluginInfo(
+                    name=name,
+                    distribution=dist,
+                    version=version,
+                    hooks=hooks,
+                    readers=tuple(sorted(k for k, v in self.readers.items() if v.plugin == name)),
+                    checks=tuple(sorted(k for k, v in self.checks.items() if v.plugin == name)),
+                )
+            )
+        return sorted(out, key=lambda p: p.name)
+
+
+def _collect(
+    pm: pluggy.PluginManager, hook_name: str, spec_type: type[T], name_of: Callable[[T], str]
+) -> dict[str, Registered[T]]:
+    found: dict[str, Registered[T]] = {}
+    for plugin, result in call_each(pm, hook_name):
+        if result is None:
+            continue
+        if not isinstance(result, list | tuple):
+            msg = f"plugin '{plugin}' returned {type(result).__name__} from {hook_name}, not a list"
+            raise PluginError(msg)
+        for spec in result:
+            if not isinstance(spec, spec_type):
+                msg = (
+                    f"plugin '{plugin}' returned {type(spec).__name__} from {hook_name}, "
+                    f"not {spec_type.__name__}"
+                )
+                raise PluginError(msg)
+            name = name_of(spec)
+            if name in found:
+                msg = (
+                    f"'{name}' is registered by two plugins: '{found[name].plugin}' and '{plugin}'"
+                )
+                raise DuplicateNameError(msg, hint=f"Uninstall one, or set {DISABLE_ENV}.")
+            found[name] = Registered(spec, plugin)
+    return found
+
+
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    """Collect every plugin's readers and checks, refusing duplicate names."""
+    return Registry(
+        pm=pm,
+        readers=_collect(pm, "mectk_register_readers", ReaderSpec, lambda s: s.name),
+        checks=_collect(pm, "mectk_register_checks", CheckSpec, lambda s: s.name),
+    )

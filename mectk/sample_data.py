@@ -1,0 +1,197 @@
+"""Bundled sample data for ``mectk demo``: a small fictional programme, written by code.
+
+Names, places and numbers are invented. A few deliberate mistakes are planted so that
+the demo shows what validation reports; :data:`PLANTED_ISSUES` lists them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from mectk.template import Rows
+
+D = datetime.date
+PROGRAMME_ID = "CS-CME"
+
+PLANTED_ISSUES: tuple[tuple[str, str], ...] = (
+    ("format-invalid", "an enterprise postcode that is not a UK postcode"),
+    ("value-required", "an enterprise with no trading name"),
+    ("date-invalid", "a support episode dated 31/02/2025"),
+    ("code-unmapped", "a service that is not in the code list"),
+    ("id-duplicate", "a support episode id used twice"),
+)
+"""(issue code, what was planted) for each deliberate mistake in the sample workbook."""
+
+_SERVICES = (
+    ["home_help_domestic", "shopping_errands"],
+    ["personal_care"],
+    ["companionship_social", "trips_out_transport"],
+    ["day_activities", "creative_arts_leisure"],
+    ["meals_cooking"],
+    ["gardening_home_maintenance"],
+)
+_LOCALITIES = ("L-NORTH", "L-SOUTH", "L-VALE")
+_POSTCODES = ("WR5 2NP", "WR9 8DA", "WR11 4RW", "WR14 1AB", "WR10 1PT", "WR12 7AA")
+
+
+def _enterprise(n: int) -> dict[str, Any]:
+    new = n % 3 != 0
+    status = "trading" if n % 5 else "developing"
+    record: dict[str, Any] = {
+        "enterprise_id": f"CS-{n:04d}",
+        "programme_id": PROGRAMME_ID,
+        "trading_name": f"Sample Enterprise {n}",
+        "legal_form": "sole_trader" if n % 4 else "cic",
+        "independent": True,
+        "status": status,
+        "status_date": D(2025, 4, 1) + datetime.timedelta(days=9 * n),
+        "origin": "new" if new else "established",
+        "first_contact_date": D(2025, 1, 6) + datetime.timedelta(days=7 * n),
+        "services": _SERVICES[n % len(_SERVICES)],
+        "cqc_status": "not_required_no_regulated_activity",
+        "locality_id": _LOCALITIES[n % 3],
+        "base_postcode": _POSTCODES[n % len(_POSTCODES)],
+        "paid_workers": 1 + n % 3,
+        "unpaid_workers": n % 2,
+        "price_amount_gbp": 18 + n % 5,
+        "price_unit": "per_hour",
+        "accepts_direct_payments": n % 2 == 0,
+        "lead_email": f"owner{n}@example.org",
+    }
+    if "personal_care" in record["services"]:
+        record["cqc_status"] = "exempt_direct_arrangement"
+    if record["legal_form"] == "cic":
+        record["company_number"] = f"{12000000 + n}"
+    if status == "trading":
+        launch = D(2025, 5, 1) + datetime.timedelta(days=10 * n)
+        record["launch_date"] = launch if new else D(2019, 6, 1)
+        record["launch_date_estimated"] = not new
+    return record
+
+
+def sample_rows() -> Rows:
+    """The sample programme's records, by kind, with the planted mistakes."""
+    enterprises = [_enterprise(n) for n in range(1, 13)]
+    enterprises[2]["base_postcode"] = "QA1 1AA"  # format-invalid
+    del enterprises[5]["trading_name"]  # value-required
+    enterprises[7]["services"] = ["Dog walking", "cleaning"]  # code-unmapped (warning)
+    episodes = []
+    for n, enterprise in enumerate(enterprises, start=1):
+        episodes.append(
+            {
+                "episode_id": f"EP-{n:04d}",
+                "programme_id": PROGRAMME_ID,
+                "enterprise_id": enterprise["enterprise_id"],
+                "coordinator_id": "CC-AB" if n % 2 else "CC-JG",
+                "episode_date": D(2025, 4, 2) + datetime.timedelta(days=6 * n),
+                "support_type": "one_to_one_advice",
+                "mode": "in_person",
+                "topics": ["business_planning", "pricing"],
+                "duration_minutes": 60,
+            }
+        )
+    episodes.append(
+        {
+            **episodes[0],
+            "episode_id": "EP-0100",
+            "support_type": "networking_event",
+            "mode": "group_in_person",
+            "event_id": "EV-01",
+            "episode_date": D(2025, 6, 12),
+        }
+    )
+    episodes.append({**episodes[1], "episode_id": "EP-0100"})  # id-duplicate
+    episodes[3]["episode_date"] = "31/02/2025"  # date-invalid
+    outcomes = []
+    for n, enterprise in enumerate(enterprises[:8], start=1):
+        outcomes.append(
+            {
+                "outcome_id": f"OC-{n:04d}",
+                "programme_id": PROGRAMME_ID,
+                "enterprise_id": enterprise["enterprise_id"],
+                "outcome_type": "hours_per_week",
+                "value": 6 + 2 * n,
+                "as_at_date": D(2025, 6, 30),
+                "evidence_source": "enterprise_self_report",
+            }
+        )
+    return {
+        "programme": [
+            {
+                "programme_id": PROGRAMME_ID,
+                "council.council_id": "E10000099",
+                "council.gss_code": "E10000099",
+                "council.name": "Countyshire County Council",
+                "council.tier": "county",
+                "delivery_org_name": "Sample Delivery CIC",
+                "start_date": D(2025, 4, 1),
+                "micro_cap_basis": "headcount_paid_and_unpaid",
+            }
+        ],
+        "locality": [
+            {"locality_id": "L-NORTH", "name": "North District", "locality_type": "custom"},
+            {"locality_id": "L-SOUTH", "name": "South District", "locality_type": "custom"},
+            {
+                "locality_id": "L-VALE",
+                "name": "The Vale",
+                "locality_type": "custom",
+                "aliases": ["Vale"],
+            },
+        ],
+        "coordinator": [
+            {
+                "coordinator_id": "CC-AB",
+                "display_name": "A. Sample",
+                "role": "catalyst_coordinator",
+                "employer": "Sample Delivery CIC",
+                "fte": 1,
+                "start_date": D(2025, 4, 1),
+            },
+            {
+                "coordinator_id": "CC-JG",
+                "display_name": "J. Example",
+                "role": "catalyst_coordinator",
+                "employer": "Sample Delivery CIC",
+                "fte": 0.6,
+                "start_date": D(2025, 4, 1),
+            },
+        ],
+        "target": [
+            {
+                "target_id": "T-KPI1",
+                "measure": "KPI1",
+                "financial_year": "2025-26",
+                "annual_target": 10,
+                "polarity": "higher_is_better",
+            },
+        ],
+        "enterprise": enterprises,
+        "support_episode": episodes,
+        "support_event": [
+            {
+                "event_id": "EV-01",
+                "programme_id": PROGRAMME_ID,
+                "coordinator_id": "CC-AB",
+                "event_date": D(2025, 6, 12),
+                "event_type": "networking_event",
+                "title": "Summer networking",
+                "locality_id": "L-VALE",
+                "attendees_total": 14,
+            },
+        ],
+        "outcome": outcomes,
+        "spend_line": [
+            {
+                "spend_id": "SP-01",
+                "programme_id": PROGRAMME_ID,
+                "council_id": "E10000099",
+                "financial_year": "2025-26",
+                "quarter": 1,
+                "supplier_size": "micro",
+                "spend_category": "home_care",
+                "route": "direct",
+                "amount_gbp": "1250.50",
+            },
+        ],
+    }

@@ -1,0 +1,116 @@
+"""What readers produce: located rows, blank rows, and the sniffed description of a file.
+
+A reader turns a file into a stream of :data:`ReadItem`: one :class:`SourceRow` per record
+found (raw cell values keyed by field name, with where each came from), one
+:class:`BlankRow` per empty row inside the data, and :class:`~mectk.issues.Issue` objects
+for problems it can see itself (a missing column, an unknown heading).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from attrs import field, frozen
+
+from mectk.issues import Issue
+
+SourceType = Literal["xlsx", "xlsm", "ods", "ole", "html", "csv", "zip", "empty", "binary", "pdf"]
+
+SOURCE_DESCRIPTIONS: Mapping[str, str] = {
+    "xlsx": "an Excel workbook (.xlsx)",
+    "xlsm": "a macro-enabled Excel workbook (.xlsm)",
+    "ods": "an OpenDocument spreadsheet (.ods)",
+    "ole": "an OLE compound file (a legacy .xls workbook, or an encrypted or labelled workbook)",
+    "html": "an HTML page (often a web export saved with a spreadsheet extension)",
+    "csv": "plain text (CSV or similar)",
+    "zip": "a zip archive that is not a workbook",
+    "empty": "an empty file",
+    "binary": "a binary file of unknown type",
+    "pdf": "a PDF document",
+}
+"""How mectk describes each sniffed file type to a person."""
+
+
+@frozen
+class Source:
+    """An input file as sniffed from its content, not its extension.
+
+    ``sheet_names`` is filled for workbooks; ``head`` holds the first bytes read.
+    """
+
+    path: Path
+    source_type: SourceType
+    head: bytes = field(repr=False)
+    sheet_names: tuple[str, ...] = ()
+    detail: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """The file name as issues show it."""
+        return self.path.name
+
+    def describe(self) -> str:
+        """What the file looks like, in words for a person."""
+        text = SOURCE_DESCRIPTIONS[self.source_type]
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+@frozen
+class CellRef:
+    """Where one value came from. ``column`` is a letter (``H``); ``heading`` its heading text."""
+
+    sheet: str | None
+    row: int | None
+    column: str | None
+    heading: str | None
+
+    @property
+    def cell(self) -> str | None:
+        """The A1-style cell reference, such as ``H14``, when row and column are known."""
+        if self.row is None or self.column is None:
+            return None
+        return f"{self.column}{self.row}"
+
+
+@frozen
+class SourceRow:
+    """One record as read: raw values keyed by (dotted) field name, with their cells.
+
+    ``kind`` is a key of :data:`mectk.schemas.RECORD_KINDS`. Values are the reader's typed
+    cells (str, int, float, bool, date, datetime) and have not been checked.
+    """
+
+    kind: str
+    sheet: str | None
+    row: int | None
+    values: Mapping[str, Any]
+    cells: Mapping[str, CellRef]
+    file: str = ""
+    sheet_columns: Mapping[str, CellRef] = field(factory=dict)
+
+    @property
+    def source_ref(self) -> str:
+        """``file!sheet!row`` (or as much of it as is known), stored on the record."""
+        parts = [p for p in (self.file, self.sheet, str(self.row) if self.row else "") if p]
+        return "!".join(parts)
+
+
+@frozen
+class BlankRow:
+    """An empty row inside the data: counted apart, never a record."""
+
+    sheet: str | None
+    row: int | None
+
+
+@frozen
+class ReadOptions:
+    """Options a reader may use. Readers ignore what they do not understand."""
+
+    encoding: str | None = None
+
+
+ReadItem = SourceRow | BlankRow | Issue
+"""What a reader yields."""

@@ -1,0 +1,75 @@
+"""Frozen spec objects that plugins return from mectk's registration hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from attrs import frozen
+
+from mectk.issues import Issue
+from mectk.sources import ReadItem, ReadOptions, Source, SourceRow, SourceType
+
+
+class ReadFunction(Protocol):
+    """Reads one sniffed source and yields rows, blank rows and issues.
+
+    Raise :class:`mectk.errors.SourceError` when the file cannot be read at all.
+    """
+
+    def __call__(self, source: Source, options: ReadOptions) -> Iterator[ReadItem]: ...
+
+
+@frozen(kw_only=True)
+class ReaderSpec:
+    """An input format.
+
+    :param name: unique, lower-case-hyphenated format name used by ``--format``.
+    :param title: one line for people.
+    :param read: the reading function.
+    :param source_types: sniffed file types this reader accepts (others are refused with
+        exit 3 and a description of what the file looks like).
+    :param record_kinds: record kinds the format can produce.
+    """
+
+    name: str
+    title: str
+    read: ReadFunction
+    source_types: tuple[SourceType, ...] = ("xlsx", "xlsm")
+    record_kinds: tuple[str, ...] = ()
+    description: str = ""
+
+
+@frozen
+class AcceptedRecord:
+    """A record that passed schema validation: its model and the row it came from."""
+
+    kind: str
+    model: Any
+    row: SourceRow
+
+
+class CheckContext(Protocol):
+    """What a cross-record check sees: accepted records by kind."""
+
+    def records(self, kind: str) -> Sequence[AcceptedRecord]:
+        """Accepted records of ``kind`` in the order they were read."""
+        ...
+
+
+@frozen(kw_only=True)
+class CheckSpec:
+    """A cross-record rule run after schema validation.
+
+    :param name: unique check name.
+    :param title: one line for people.
+    :param codes: issue codes the check may emit (each must be in the catalogue or
+        documented by the plugin).
+    :param run: called once per validation run; yields issues located at the offending
+        record's cells. An ``error`` issue rejects the record it names.
+    """
+
+    name: str
+    title: str
+    codes: tuple[str, ...]
+    run: Callable[[CheckContext], Iterable[Issue]]

@@ -1,0 +1,415 @@
+"""Validate what readers produce: every row ends up accepted, rejected with reasons, or blank.
+
+Per row: coerce each cell to its field's kind (reporting the cell), derive read-only
+fields, validate against the JSON Schema (all errors, not just the first), then structure
+into the attrs model. After all rows, the registered cross-record checks run; an error
+they report rejects the record it names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from attrs import define, field, frozen
+
+from mectk.coerce import CoercionFailed, coerce_scalar, is_blank, split_multi
+from mectk.converter import make_converter
+from mectk.issues import MASK, Issue, make_issue
+from mectk.models import MODELS
+from mectk.schemas import (
+    RECORD_KINDS,
+    FieldInfo,
+    codelist,
+    field_map,
+    load_schema,
+    record_schema,
+    validator,
+)
+from mectk.sources import BlankRow, CellRef, ReadItem, SourceRow
+from mectk.specs import AcceptedRecord, CheckSpec
+
+
+@frozen
+class FileSummary:
+    """One input file as the report lists it."""
+
+    path: str
+    sha256: str
+    format: str
+    sheets: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The file as a JSON object."""
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "format": self.format,
+            "sheets": list(self.sheets),
+        }
+
+
+@define
+class ValidationResult:
+    """Counts, issues and accepted records of one validation run.
+
+    ``rows_read == accepted + rejected`` always holds; blank rows are counted apart.
+    """
+
+    files: list[FileSummary] = field(factory=list)
+    rows_read: int = 0
+    blank_rows: int = 0
+    accepted_records: list[AcceptedRecord] = field(factory=list)
+    rejected: int = 0
+    issues: list[Issue] = field(factory=list)
+
+    @property
+    def accepted(self) -> int:
+        """Number of accepted records."""
+        return len(self.accepted_records)
+
+    @property
+    def valid(self) -> bool:
+        """True when no issue is an error."""
+        return not any(i.severity == "error" for i in self.issues)
+
+    def record_counts(self) -> dict[str, int]:
+        """Accepted records by kind."""
+        return dict(Counter(r.kind for r in self.accepted_records))
+
+    def as_json(self, *, version: str, max_issues: int | None = None) -> dict[str, Any]:
+        """The ``--json`` document of design.md section 5."""
+        shown = self.issues if max_issues is None else self.issues[:max_issues]
+        return {
+            "mectk_version": version,
+            "valid": self.valid,
+            "files": [f.as_json() for f in self.files],
+            "counts": {
+                "rows_read": self.rows_read,
+                "blank_rows": self.blank_rows,
+                "accepted": self.accepted,
+                "rejected": self.rejected,
+                "records": self.record_counts(),
+                "issues": dict(Counter(i.code for i in self.issues)),
+            },
+            "issues_truncated": len(shown) < len(self.issues),
+            "issues": [i.as_json() for i in shown],
+        }
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _shown_value(info: FieldInfo | None, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if info is not None and info.personal_data != "none":
+        return MASK
+    if raw is None or isinstance(raw, str | int | float | bool):
+        return raw
+    return str(raw)
+
+
+class _RowChecker:
+    """Validates one row at a time; holds the converter and per-kind field maps."""
+
+    def __init__(self, source_system: str) -> None:
+        self.converter = make_converter()
+        self.source_system = source_system
+
+    def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
+        infos = field_map(row.kind)
+        issues: list[Issue] = []
+        bad_fields: set[str] = set()
+        data: dict[str, Any] = {}
+        record_id = self._record_id(row)
+        for name, raw in row.values.items():
+            info = infos.get(name)
+            if info is None or is_blank(raw):
+                continue
+            try:
+                value = self._coerce(raw, info, row, record_id, issues)
+            except CoercionFailed as failed:
+                bad_fields.add(name)
+                issues.append(
+                    self._issue(failed.code, row, name, info, raw, record_id, reason=failed.reason)
+                )
+                continue
+            if value is not None:
+                data[name] = value
+        self._derive(row, data)
+        nested = _nest(data)
+        for error in validator(row.kind).iter_errors(nested):
+            for name, issue in self._schema_issues(error, row, record_id, nested):
+                if name not in bad_fields:
+                    issues.append(issue)
+        if any(i.severity == "error" for i in issues):
+            return None, issues
+        model: Any = self.converter.structure(nested, MODELS[row.kind])
+        return AcceptedRecord(row.kind, model, row), issues
+
+    @staticmethod
+    def _record_id(row: SourceRow) -> str | None:
+        raw = row.values.get(RECORD_KINDS[row.kind].id_field)
+        if is_blank(raw):
+            return None
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw))
+        return str(raw).strip()
+
+    def _coerce(
+        self, raw: Any, info: FieldInfo, row: SourceRow, record_id: str | None, issues: list[Issue]
+    ) -> Any:
+        if not info.multi:
+            try:
+                return coerce_scalar(raw, info)
+            except CoercionFailed as failed:
+                if failed.code == "code-unknown" and not info.required:
+                    issues.append(
+                        self._issue("code-unmapped", row, info.name, info, raw, record_id)
+                    )
+                    return None
+                raise
+        out: list[Any] = []
+        for part in split_multi(raw, info):
+            try:
+                value = coerce_scalar(part, info)
+            except CoercionFailed as failed:
+                if failed.code == "code-unknown" and not info.required:
+                    issues.append(
+                        self._issue("code-unmapped", row, info.name, info, part, record_id)
+                    )
+                    continue
+                raise
+            if value not in out:
+                out.append(value)
+        return out or None
+
+    def _derive(self, row: SourceRow, data: dict[str, Any]) -> None:
+        infos = field_map(row.kind)
+        for name in [n for n, i in infos.items() if i.read_only]:
+            data.pop(name, None)
+        if "source_system" in infos:
+            data["source_system"] = self.source_system
+        if "source_ref" in infos and row.source_ref:
+            data["source_ref"] = row.source_ref[:300]
+        if row.kind == "enterprise":
+            _derive_enterprise(data)
+
+    def _issue(
+        self,
+        code: str,
+        row: SourceRow,
+        name: str,
+        info: FieldInfo | None,
+        raw: Any,
+        record_id: str | None,
+        **extra: Any,
+    ) -> Issue:
+        cell = row.cells.get(name) or row.sheet_columns.get(name)
+        heading = (cell.heading if cell else None) or (info.title if info else name)
+        allowed = ""
+        if info is not None and info.codelist:
+            labels = codelist(info.codelist).labels
+            allowed = ", ".join(labels.values())
+        reference = cell or CellRef(row.sheet, row.row, None, None)
+        return make_issue(
+            code,
+            file=row.file or None,
+            sheet=row.sheet,
+            cell=reference.cell,
+            row=reference.row if reference.row is not None else row.row,
+            column=heading,
+            field=name,
+            record_id=record_id,
+            value=_shown_value(info, raw),
+            kind=RECORD_KINDS[row.kind].title.lower(),
+            allowed=allowed,
+            field_hint=(info.hint if info and info.hint else "Check the value."),
+            **extra,
+        )
+
+    def _schema_issues(
+        self,
+        error: jsonschema.ValidationError,
+        row: SourceRow,
+        record_id: str | None,
+        data: Mapping[str, Any],
+    ) -> Iterator[tuple[str, Issue]]:
+        infos = field_map(row.kind)
+        path = [p for p in error.absolute_path if isinstance(p, str)]
+        if error.validator == "required":
+            present = error.instance if isinstance(error.instance, dict) else {}
+            conditional = "then" in error.schema_path
+            reason = _condition_text(row.kind, list(error.schema_path)) if conditional else ""
+            for missing in error.validator_value:
+                if missing in present:
+                    continue
+                name = ".".join([*path, missing])
+                info = infos.get(name)
+                code = "value-conditionally-required" if conditional else "value-required"
+                yield (
+                    name,
+                    self._issue(
+                        code, row, name, info, row.values.get(name), record_id, reason=reason
+                    ),
+                )
+            return
+        name = ".".join(path)
+        info = infos.get(name)
+        raw = row.values.get(name, error.instance)
+        code, reason = _schema_code(error, row.kind, list(error.schema_path))
+        yield name, self._issue(code, row, name, info, raw, record_id, reason=reason)
+
+
+_SCHEMA_CODES = {
+    "pattern": "format-invalid",
+    "format": "date-invalid",
+    "minimum": "out-of-range",
+    "maximum": "out-of-range",
+    "exclusiveMinimum": "out-of-range",
+    "exclusiveMaximum": "out-of-range",
+    "maxLength": "too-long",
+    "minItems": "too-few-values",
+    "uniqueItems": "value-duplicate-item",
+}
+
+
+def _schema_code(
+    error: jsonschema.ValidationError, kind: str, schema_path: list[Any]
+) -> tuple[str, str]:
+    keyword = str(error.validator)
+    code = _SCHEMA_CODES.get(keyword, "value-invalid")
+    reason = {
+        "minimum": f"the smallest allowed is {error.validator_value}",
+        "maximum": f"the largest allowed is {error.validator_value}",
+        "exclusiveMinimum": f"it must be more than {error.validator_value}",
+        "exclusiveMaximum": f"it must be less than {error.validator_value}",
+        "maxLength": f"at most {error.validator_value} characters are allowed",
+        "multipleOf": "at most 2 decimal places are allowed",
+        "minItems": _condition_text(kind, schema_path) if "then" in schema_path else "",
+    }.get(keyword, error.message)
+    return code, reason
+
+
+def _condition_text(kind: str, schema_path: list[Any]) -> str:
+    """Describe the ``if`` that made a ``then`` apply, such as "Status is Closed"."""
+    node: Any = record_schema(kind)
+    try:
+        for part in schema_path[: schema_path.index("then")]:
+            node = node[part]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return "another field requires it"
+    infos = field_map(kind)
+    parts = []
+    for name, cond in node.get("if", {}).get("properties", {}).items():
+        info = infos.get(name)
+        values = cond.get("enum") or ([cond["const"]] if "const" in cond else [])
+        if info and info.codelist:
+            values = [codelist(info.codelist).label(v) for v in values]
+        title = info.title if info else name
+        parts.append(f"{title} is {' or '.join(map(str, values))}")
+    return " and ".join(parts) or "another field requires it"
+
+
+def _nest(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        target = out
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return out
+
+
+_POSTCODE = re.compile(load_schema("common")["$defs"]["postcode"]["pattern"])
+
+
+def _derive_enterprise(data: dict[str, Any]) -> None:
+    """Fill an enterprise's read-only fields from valid source fields only."""
+    services = data.get("services")
+    if services is not None:
+        data["provides_personal_care"] = "personal_care" in services
+    postcode = data.get("base_postcode")
+    if isinstance(postcode, str) and _POSTCODE.fullmatch(postcode):
+        data["base_postcode_district"] = postcode.split(" ", 1)[0]
+    charity, company = data.get("charity_number"), data.get("company_number")
+    if isinstance(charity, str):
+        prefix = (
+            "GB-SC"
+            if charity.startswith("SC")
+            else ("GB-NIC" if charity.startswith("NIC") else "GB-CHC")
+        )
+        number = charity[3:] if charity.startswith("NIC") else charity
+        data["org_id"] = f"{prefix}-{number}"
+    elif isinstance(company, str):
+        data["org_id"] = f"GB-COH-{company}"
+
+
+@frozen
+class _Context:
+    by_kind: Mapping[str, Sequence[AcceptedRecord]]
+
+    def records(self, kind: str) -> Sequence[AcceptedRecord]:
+        return self.by_kind.get(kind, ())
+
+
+def validate_items(
+    items: Iterable[ReadItem],
+    *,
+    source_system: str,
+    result: ValidationResult | None = None,
+) -> ValidationResult:
+    """Validate one reader's stream into ``result`` (a new one if None) and return it."""
+    result = result if result is not None else ValidationResult()
+    checker = _RowChecker(source_system)
+    for item in items:
+        if isinstance(item, BlankRow):
+            result.blank_rows += 1
+        elif isinstance(item, Issue):
+            result.issues.append(item)
+        else:
+            result.rows_read += 1
+            accepted, issues = checker.check(item)
+            result.issues.extend(issues)
+            if accepted is None:
+                result.rejected += 1
+            else:
+                result.accepted_records.append(accepted)
+    return result
+
+
+def run_checks(result: ValidationResult, checks: Iterable[CheckSpec]) -> None:
+    """Run cross-record checks; an error they report moves the named record to rejected."""
+    by_kind: dict[str, list[AcceptedRecord]] = {}
+    for record in result.accepted_records:
+        by_kind.setdefault(record.kind, []).append(record)
+    context = _Context(by_kind)
+    rejected: set[tuple[str | None, str | None, int | None]] = set()
+    for check in checks:
+        for issue in check.run(context):
+            result.issues.append(issue)
+            if issue.severity == "error":
+                rejected.add((issue.file, issue.sheet, issue.row))
+    if not rejected:
+        return
+    kept = []
+    for record in result.accepted_records:
+        key = (record.row.file or None, record.row.sheet, record.row.row)
+        if key in rejected:
+            result.rejected += 1
+        else:
+            kept.append(record)
+    result.accepted_records = kept
