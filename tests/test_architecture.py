@@ -1,0 +1,58 @@
+"""Which part may import which (design.md section 2), checked over the import graph."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_LAYER = ("schemas", "models", "converter")
+FACES = ("mectk.cli", "mectk.demo")
+
+
+def mectk_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mectk"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("mectk"))
+    return found
+
+
+@pytest.mark.parametrize("module", MODEL_LAYER)
+def test_the_model_layer_imports_nothing_else_of_mectk(module):
+    assert mectk_imports(ROOT / "mectk" / f"{module}.py") == set()
+
+
+def test_no_engine_imports_a_face():
+    for path in (ROOT / "mectk").rglob("*.py"):
+        if path.stem in ("cli", "demo", "__main__"):
+            continue
+        assert not any(i.startswith(FACES) for i in mectk_imports(path)), path
+
+
+def test_plugins_use_only_the_public_api():
+    import mectk
+
+    for path in (ROOT / "plugins").glob("*/*/*.py"):
+        for name in mectk_imports(path):
+            assert name == "mectk" or name.removeprefix("mectk.") in mectk.__all__, (path, name)
+
+
+def test_ruff_is_clean():
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+
+
+def test_mypy_strict_is_clean():
+    done = subprocess.run([sys.executable, "-m", "mypy", "--config-file",
+                           str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True,
+                          text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stdout
