@@ -38,13 +38,6 @@ CATALOGUE: Mapping[str, IssueType] = {
     for t in (
         # ---- files and sheets
         _t(
-            "sheet-missing",
-            "warning",
-            "Expected sheet is missing",
-            "The workbook has no sheet called '{sheet}'.",
-            "Add the sheet from a fresh template (mectk template) if you have {kind} records.",
-        ),
-        _t(
             "no-known-sheets",
             "error",
             "No sheet this format knows",
