@@ -11,6 +11,7 @@ from mectk.models import MODELS
 from mectk.pipeline import validate_files
 from mectk.plugin_manager import build_registry, make_plugin_manager
 from mectk.sample_data import sample_rows
+from mectk.schemas import fields
 from mectk.template import write_workbook
 
 
@@ -21,6 +22,8 @@ def clean_models():
     for kind, rows in sample_rows().items():
         kept = []
         for row in rows:
+            if kind == "programme":  # blank settings take their schema default on reading
+                row = {**{f.name: f.default for f in fields(kind) if f.default is not None}, **row}
             nested: dict = {}
             for key, value in row.items():
                 if "." in key:
