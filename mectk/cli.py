@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
@@ -54,16 +55,16 @@ def guarded(command: F) -> F:
             if debug:
                 raise
             console = _err()
-            console.print(f"[bold red]error:[/] {exc.message}", markup=True)
+            console.print(f"[bold red]error:[/] {escape(exc.message)}")
             if exc.hint:
-                console.print(f"[dim]hint:[/] {exc.hint}")
+                console.print(f"[dim]hint:[/] {escape(exc.hint)}")
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
             if debug:
                 raise
-            _err().print(f"[bold red]internal error:[/] {exc!r}")
+            _err().print(f"[bold red]internal error:[/] {escape(repr(exc))}")
             _err().print("[dim]hint:[/] run again with --debug for the traceback")
             sys.exit(EXIT_INTERNAL)
 
@@ -141,7 +142,7 @@ def template_command(out: Path) -> None:
     from mectk.template import write_workbook
 
     write_workbook(out)
-    _err().print(f"wrote {out}")
+    _err().print(f"wrote {escape(str(out))}")
 
 
 @cli.command("validate")
@@ -179,7 +180,7 @@ def render_result(result: ValidationResult, limit: int) -> None:
     """Print counts and the first ``limit`` issues for a person, on stderr."""
     console = _err()
     for f in result.files:
-        console.print(f"[bold]{f.path}[/] read as [cyan]{f.format}[/]")
+        console.print(f"[bold]{escape(f.path)}[/] read as [cyan]{escape(f.format)}[/]")
     console.print(
         f"rows read {result.rows_read}: accepted {result.accepted}, rejected "
         f"{result.rejected}; blank rows {result.blank_rows}"
@@ -194,7 +195,8 @@ def render_result(result: ValidationResult, limit: int) -> None:
         table = Table("where", "record", "code", "message", "hint")
         for issue in result.issues[:limit]:
             where = " ".join(str(p) for p in (issue.file, issue.sheet, issue.cell) if p)
-            table.add_row(where, issue.record_id or "", issue.code, issue.message, issue.hint)
+            cells = (where, issue.record_id or "", issue.code, issue.message, issue.hint)
+            table.add_row(*(escape(c) for c in cells))
         console.print(table)
         if len(result.issues) > limit:
             console.print(f"... and {len(result.issues) - limit} more (use --json for all)")

@@ -36,12 +36,18 @@ def _tracing(environ: Mapping[str, str]) -> bool:
     return environ.get(TRACE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
+class MectkPluginManager(pluggy.PluginManager):
+    """pluggy's manager, remembering whether hook calls are traced (``MECTK_TRACE_PLUGINS``)."""
+
+    trace_calls: bool = False
+
+
 def make_plugin_manager(
     *,
     load_entrypoints: bool = True,
     builtins: bool = True,
     environ: Mapping[str, str] | None = None,
-) -> pluggy.PluginManager:
+) -> MectkPluginManager:
     """A plugin manager with mectk's hookspecs, the built-ins and the installed plugins.
 
     Plugins named in ``MECTK_DISABLE_PLUGINS`` (comma-separated) are blocked before
@@ -49,7 +55,8 @@ def make_plugin_manager(
     to import raises :class:`~mectk.errors.PluginError` naming it.
     """
     env = os.environ if environ is None else environ
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm = MectkPluginManager(hookspecs.PROJECT_NAME)
+    pm.trace_calls = _tracing(env)
     pm.add_hookspecs(hookspecs)
     for name in env.get(DISABLE_ENV, "").split(","):
         if name.strip():
@@ -57,12 +64,13 @@ def make_plugin_manager(
     if builtins:
         for name, module_name in BUILTIN_PLUGINS.items():
             if not pm.is_blocked(name):
-                pm.register(importlib.import_module(module_name), name=name)
+                _register(pm, importlib.import_module(module_name), name)
     if load_entrypoints:
         _load_entrypoints(pm)
-    pm.check_pending()
-    if _tracing(env):
-        pm.add_hookcall_monitoring(_trace_before, _trace_after)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise _invalid_plugin(pm, exc) from exc
     return pm
 
 
@@ -78,7 +86,20 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
                 raise PluginError(
                     msg, hint=f"Set {DISABLE_ENV}={ep.name} to run without it."
                 ) from exc
-            pm.register(plugin, name=ep.name)
+            _register(pm, plugin, ep.name)
+
+
+def _invalid_plugin(pm: pluggy.PluginManager, exc: pluggy.PluginValidationError) -> PluginError:
+    name = pm.get_name(exc.plugin) or repr(exc.plugin)
+    msg = f"plugin '{name}' does not fit mectk's hooks: {exc}"
+    return PluginError(msg, hint=f"Set {DISABLE_ENV}={name} to run without it.")
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        raise _invalid_plugin(pm, exc) from exc
 
 
 def _entrypoint_distributions() -> dict[str, tuple[str, str]]:
@@ -91,15 +112,6 @@ def _entrypoint_distributions() -> dict[str, tuple[str, str]]:
     return found
 
 
-def _trace_before(hook_name: str, impls: Any, kwargs: Mapping[str, Any]) -> None:
-    names = ", ".join(i.plugin_name for i in impls)
-    print(f"mectk trace: {hook_name}({', '.join(kwargs)}) -> [{names}]", file=sys.stderr)  # noqa: T201
-
-
-def _trace_after(outcome: Any, hook_name: str, impls: Any, kwargs: Mapping[str, Any]) -> None:
-    print(f"mectk trace: {hook_name} done", file=sys.stderr)  # noqa: T201
-
-
 def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
     """Call every implementation of ``hook_name`` in pluggy's order, yielding (plugin, result).
 
@@ -108,7 +120,7 @@ def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Iterat
     """
     caller = getattr(pm.hook, hook_name)
     for impl in reversed(caller.get_hookimpls()):
-        if _tracing(os.environ):
+        if getattr(pm, "trace_calls", False):
             print(f"mectk trace: {hook_name} -> {impl.plugin_name}", file=sys.stderr)  # noqa: T201
         args = {name: kwargs[name] for name in impl.argnames}
         try:
