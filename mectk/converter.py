@@ -8,10 +8,14 @@ absent optional fields left out rather than ``null``.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import cattrs
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
 
 
 def _structure_date(value: Any, _: type) -> datetime.date:
@@ -20,13 +24,19 @@ def _structure_date(value: Any, _: type) -> datetime.date:
         raise TypeError(msg)
     if isinstance(value, datetime.date):
         return value
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        msg = f"expected a date as YYYY-MM-DD, got {value!r}"
+        raise ValueError(msg)
     return datetime.date.fromisoformat(value)
 
 
 def _structure_datetime(value: Any, _: type) -> datetime.datetime:
-    if isinstance(value, datetime.datetime):
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         return value
-    return datetime.datetime.fromisoformat(value)
+    if not isinstance(value, str) or not ISO_DATETIME.fullmatch(value):
+        msg = f"expected an ISO 8601 date and time with its offset, got {value!r}"
+        raise ValueError(msg)
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:

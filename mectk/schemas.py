@@ -10,7 +10,7 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -219,14 +219,55 @@ def _inline_refs(node: Any, owner: str) -> Any:
         target: Any = load_schema(target_owner)
         for part in pointer.strip("/").split("/") if pointer.strip("/") else ():
             target = target[part]
-        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-        return _inline_refs(merged, target_owner)
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        if set(siblings) & set(target) - ANNOTATIONS:  # both apply, as the standard says
+            annotations = {k: v for k, v in siblings.items() if k in ANNOTATIONS}
+            rest = {k: v for k, v in siblings.items() if k not in ANNOTATIONS}
+            merged = {**annotations, "allOf": [_inline_refs(target, target_owner), rest]}
+            return _inline_refs(merged, owner)
+        return _inline_refs({**target, **siblings}, target_owner)
     return {k: (v if k == "$defs" else _inline_refs(v, owner)) for k, v in node.items()}
+
+
+ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "examples",
+        "default",
+        "readOnly",
+        "x-personal-data",
+        "x-hint",
+        "x-multi-value",
+    }
+)
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@functools.cache
+def _ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a schema pattern so that ``$`` means end of text, as in ECMA-262.
+
+    Python's ``$`` also matches before a final new line, which would let ``"WR5 2NP\\n"``
+    pass a postcode pattern.
+    """
+    return re.compile(_UNESCAPED_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    if isinstance(instance, str) and not _ecma_pattern(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, {"pattern": _pattern}
+)
+"""Draft 2020-12 with ECMA-262 end-of-text anchors in ``pattern``."""
 
 
 @functools.cache
 def validator(kind: str) -> jsonschema.protocols.Validator:
-    """A draft 2020-12 validator (with date and date-time formats checked) for ``kind``.
+    """A draft 2020-12 validator for ``kind``, checking ``date`` and ``date-time`` formats.
 
     It validates against the record's schema with references inlined (same rules, faster).
     """
@@ -234,8 +275,8 @@ def validator(kind: str) -> jsonschema.protocols.Validator:
     schema = _inline_refs(record_schema(kind), rk.schema_name)
     schema.pop("$defs", None)
     schema.pop("$id", None)
-    cls = jsonschema.Draft202012Validator
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return StrictValidator(schema, format_checker=checker)
 
 
 @functools.cache
