@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from attrs import frozen
 
@@ -66,10 +66,20 @@ class CheckSpec:
     :param codes: issue codes the check may emit (each must be in the catalogue or
         documented by the plugin).
     :param run: called once per validation run; yields issues located at the offending
-        record's cells. An ``error`` issue rejects the record it names.
+        record's cells. An ``error`` issue rejects the record it names (matched by file,
+        sheet, row and record id).
+    :param kinds: record kinds the check looks at; the report gives the share of these
+        records that the check flagged.
+    :param category: what kind of rule it is: ``reference``, ``date-order``, ``status``,
+        ``duplicate``, ``range`` or ``quality`` (a plugin may add its own).
+    :param importance: ``high``, ``medium`` or ``low``: how much a flagged record matters
+        to the figures councils receive.
     """
 
     name: str
     title: str
     codes: tuple[str, ...]
     run: Callable[[CheckContext], Iterable[Issue]]
+    kinds: tuple[str, ...] = ()
+    category: str = "quality"
+    importance: Literal["high", "medium", "low"] = "medium"

@@ -67,6 +67,7 @@ class ValidationResult:
     accepted_records: list[AcceptedRecord] = field(factory=list)
     rejected: int = 0
     issues: list[Issue] = field(factory=list)
+    checks: list[CheckSummary] = field(factory=list)
 
     @property
     def accepted(self) -> int:
@@ -97,6 +98,7 @@ class ValidationResult:
                 "records": self.record_counts(),
                 "issues": dict(Counter(i.code for i in self.issues)),
             },
+            "checks": [c.as_json() for c in self.checks],
             "issues_truncated": len(shown) < len(self.issues),
             "issues": [i.as_json() for i in shown],
         }
@@ -391,23 +393,74 @@ def validate_items(
     return result
 
 
+@frozen
+class CheckSummary:
+    """How one check went: issues raised and the share of its records it flagged."""
+
+    name: str
+    title: str
+    category: str
+    importance: str
+    issues: int
+    records_flagged: int
+    records_checked: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as a JSON object, with ``percentage`` of records flagged."""
+        share = 100 * self.records_flagged / self.records_checked if self.records_checked else 0
+        return {
+            "name": self.name,
+            "title": self.title,
+            "category": self.category,
+            "importance": self.importance,
+            "count": self.issues,
+            "records_flagged": self.records_flagged,
+            "records_checked": self.records_checked,
+            "percentage": round(share, 1),
+        }
+
+
+def _record_key(
+    file: str | None, sheet: str | None, row: int | None, record_id: str | None
+) -> tuple[str | None, str | None, int | None, str | None]:
+    return (file or None, sheet, row, record_id)
+
+
 def run_checks(result: ValidationResult, checks: Iterable[CheckSpec]) -> None:
     """Run cross-record checks; an error they report moves the named record to rejected."""
     by_kind: dict[str, list[AcceptedRecord]] = {}
     for record in result.accepted_records:
         by_kind.setdefault(record.kind, []).append(record)
     context = _Context(by_kind)
-    rejected: set[tuple[str | None, str | None, int | None]] = set()
+    rejected: set[tuple[str | None, str | None, int | None, str | None]] = set()
     for check in checks:
+        flagged: set[tuple[str | None, str | None, int | None, str | None]] = set()
+        count = 0
         for issue in check.run(context):
+            count += 1
             result.issues.append(issue)
+            key = _record_key(issue.file, issue.sheet, issue.row, issue.record_id)
+            flagged.add(key)
             if issue.severity == "error":
-                rejected.add((issue.file, issue.sheet, issue.row))
+                rejected.add(key)
+        checked = sum(len(context.records(k)) for k in check.kinds)
+        result.checks.append(
+            CheckSummary(
+                check.name,
+                check.title,
+                check.category,
+                check.importance,
+                count,
+                len(flagged),
+                checked,
+            )
+        )
     if not rejected:
         return
     kept = []
     for record in result.accepted_records:
-        key = (record.row.file or None, record.row.sheet, record.row.row)
+        model_id = getattr(record.model, RECORD_KINDS[record.kind].id_field, None)
+        key = _record_key(record.row.file, record.row.sheet, record.row.row, model_id)
         if key in rejected:
             result.rejected += 1
         else:
