@@ -16,11 +16,33 @@ from typing import Any
 from mectk.schemas import FieldInfo, codelist, normalise_text
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
+EPOCH_1904 = datetime.date(1904, 1, 1)
 SERIAL_RANGE = (2, 2958465)  # 1900-01-01 .. 9999-12-31
 _MONTHS = {
     m: i
     for i, m in enumerate(
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_FULL_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+            "sept",
+        ),
+        1,
     )
 }
 TRUE_WORDS = frozenset({"y", "yes", "true", "1", "✓", "✔", "x", "t"})
@@ -51,19 +73,54 @@ def _text_of(value: Any) -> str:
 
 def to_date(value: Any) -> str:
     """A date as ISO text, from a date cell, an Excel serial, or day-first text."""
+    return read_date(value)[0]
+
+
+def read_date(
+    value: Any, *, formats: tuple[str, ...] = (), date1904: bool = False
+) -> tuple[str, str | None]:
+    """A date as ISO text, and the code of a note to report about it (or None).
+
+    Accepts date cells (a time part is dropped), Excel serials in the 1900 or 1904
+    system (serial 60, Excel's non-existent 29/02/1900, gives ``date-serial-60``), the
+    ``strptime`` ``formats`` given, then day-first UK text and ISO. A month alone
+    (``April 2025``) gives its first day and ``date-estimated``. Never month-first.
+    """
     if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
+        return value.date().isoformat(), None
     if isinstance(value, datetime.date):
-        return value.isoformat()
+        return value.isoformat(), None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
-            return (EXCEL_EPOCH + datetime.timedelta(days=int(value))).isoformat()
-        raise CoercionFailed("date-invalid")
+        if not SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
+            raise CoercionFailed("date-invalid")
+        epoch = EPOCH_1904 if date1904 else EXCEL_EPOCH
+        note = "date-serial-60" if int(value) == 60 and not date1904 else None
+        return (epoch + datetime.timedelta(days=int(value))).isoformat(), note
     text = _text_of(value)
-    parsed = _parse_date_text(text)
-    if parsed is None:
-        raise CoercionFailed("date-invalid")
-    return parsed.isoformat()
+    for form in formats:
+        try:
+            parsed = datetime.datetime.strptime(text, form).date()  # noqa: DTZ007 - a date
+        except ValueError:
+            continue
+        month_only = not any(d in form for d in ("%d", "%j", "%U", "%W"))
+        return parsed.isoformat(), "date-estimated" if month_only else None
+    day = _parse_date_text(text)
+    if day is not None:
+        return day.isoformat(), None
+    month = _parse_month_text(text)
+    if month is not None:
+        return month.isoformat(), "date-estimated"
+    raise CoercionFailed("date-invalid")
+
+
+def _parse_month_text(text: str) -> datetime.date | None:
+    m = re.fullmatch(r"([A-Za-z]{3,9})[\s\-/]+(\d{4}|\d{2})", text.strip())
+    if not m or m[1][:3].lower() not in _MONTHS:
+        return None
+    if len(m[1]) > 3 and not _FULL_MONTHS.get(m[1].lower()):
+        return None
+    year = int(m[2]) + (2000 if len(m[2]) == 2 else 0)
+    return datetime.date(year, _MONTHS[m[1][:3].lower()], 1)
 
 
 def _parse_date_text(text: str) -> datetime.date | None:
@@ -234,11 +291,13 @@ def coerce_scalar(value: Any, info: FieldInfo) -> Any:
     return to_text(value, info.format_name)
 
 
-def split_multi(value: Any, info: FieldInfo) -> list[str]:
-    """Split a multi-value cell on ``;`` or new lines; for codes also on ``,`` and ``/``
-    when a part is not itself a known label (``Cleaning, shopping / companionship``).
+def split_multi(value: Any, info: FieldInfo, separators: tuple[str, ...] = ()) -> list[str]:
+    """Split a multi-value cell on ``;``, new lines and any ``separators`` given; for codes
+    also on ``,`` and ``/`` when a part is not itself a known label
+    (``Cleaning, shopping / companionship``).
     """
-    parts = [p.strip() for p in re.split(r"[;\n]", _text_of(value)) if p.strip()]
+    pattern = "|".join(re.escape(s) for s in (";", "\n", *separators))
+    parts = [p.strip() for p in re.split(pattern, _text_of(value)) if p.strip()]
     if info.value_kind != "code" or info.codelist is None:
         return parts
     cl = codelist(info.codelist)

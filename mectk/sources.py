@@ -8,6 +8,7 @@ for problems it can see itself (a missing column, an unknown heading).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -75,6 +76,37 @@ class CellRef:
 
 
 @frozen
+class CellProblem:
+    """A cell whose content cannot be used: an Excel error value or an uncached formula.
+
+    Readers put it in place of the cell's value; validation reports ``code`` at the cell.
+    """
+
+    code: str
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+@frozen
+class ColumnRule:
+    """How to read one column's cells, as a mapping file says.
+
+    ``values`` maps normalised cell text to the value to use instead (a code, true/false
+    or a number). ``blank`` says what an empty cell means: ``unknown`` (no value),
+    ``no`` (false) or ``zero`` (0); it is never assumed. ``date_formats`` are
+    ``strptime`` formats tried before the built-in UK forms; ``separators`` split
+    multi-value cells.
+    """
+
+    values: Mapping[str, Any] = field(factory=dict)
+    blank: Literal["unknown", "no", "zero"] = "unknown"
+    date_formats: tuple[str, ...] = ()
+    separators: tuple[str, ...] = ()
+
+
+@frozen
 class SourceRow:
     """One record as read: raw values keyed by (dotted) field name, with their cells.
 
@@ -89,6 +121,8 @@ class SourceRow:
     cells: Mapping[str, CellRef]
     file: str = ""
     sheet_columns: Mapping[str, CellRef] = field(factory=dict)
+    rules: Mapping[str, ColumnRule] = field(factory=dict)
+    date1904: bool = False
 
     @property
     def source_ref(self) -> str:
@@ -106,11 +140,35 @@ class BlankRow:
 
 
 @frozen
+class SkippedRow:
+    """A row the layout says is not data (a TOTAL row, footnotes below the table)."""
+
+    sheet: str | None
+    row: int | None
+    reason: str
+
+
+@frozen
+class ColumnMapping:
+    """Which heading became which field on one sheet, and how it matched."""
+
+    file: str
+    sheet: str | None
+    columns: tuple[tuple[str, str, str, str], ...]
+    """(column letter, heading, field, matched by) for each recognised column."""
+
+
+@frozen
 class ReadOptions:
-    """Options a reader may use. Readers ignore what they do not understand."""
+    """Options a reader may use. Readers ignore what they do not understand.
+
+    ``as_at`` is the date snapshot columns without a date of their own apply to
+    (from ``--period``: the period's last day).
+    """
 
     encoding: str | None = None
+    as_at: datetime.date | None = None
 
 
-ReadItem = SourceRow | BlankRow | Issue
+ReadItem = SourceRow | BlankRow | SkippedRow | ColumnMapping | Issue
 """What a reader yields."""

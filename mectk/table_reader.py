@@ -1,151 +1,371 @@
-"""Read sheets of a workbook as tables of records (shared by the workbook readers).
+"""Read one sheet of a :class:`~mectk.grid.Grid` as a table of records, by a layout.
 
-A table sheet has one header row (found among the first rows by matching headings to
-field titles or names) and one record per row below it. Empty rows inside the data are
-:class:`~mectk.sources.BlankRow`; the sheet ends at its last non-empty row, never at
-``max_row`` and never at the first blank.
+A :class:`TableLayout` says which record kind the rows hold, where the header is (found
+automatically among the first rows, or given as one or two rows: a merged two-row header
+becomes ``Parent / Child``), which heading feeds which field, constants, rows to skip,
+and snapshot columns that become outcome records. The canonical workbook uses an
+automatic layout (headings are schema titles); mapping files build explicit ones.
+
+Rows end at the sheet's last used row, never at ``max_row``; empty rows inside the data
+are :class:`~mectk.sources.BlankRow`.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from attrs import field, frozen
 from openpyxl.utils import get_column_letter
 
 from mectk.coerce import is_blank
-from mectk.errors import SourceError
+from mectk.grid import Grid
 from mectk.issues import make_issue
-from mectk.schemas import FieldInfo, fields, normalise_text
-from mectk.sources import BlankRow, CellRef, ReadItem, Source, SourceRow
+from mectk.schemas import FieldInfo, field_map, fields, normalise_text
+from mectk.sources import (
+    BlankRow,
+    CellProblem,
+    CellRef,
+    ColumnMapping,
+    ColumnRule,
+    ReadItem,
+    SkippedRow,
+    SourceRow,
+)
 
 HEADER_SCAN_ROWS = 20
 
 
-def heading_index(kind: str) -> dict[str, FieldInfo]:
-    """Normalised heading text -> field, from each field's title and name."""
-    index: dict[str, FieldInfo] = {}
-    for info in fields(kind):
-        if info.read_only:
-            continue
-        for text in (info.title, info.name, info.name.replace("_", " ")):
-            index.setdefault(normalise_text(text), info)
+@frozen
+class ColumnSpec:
+    """One field read from a column found by any of ``headings``."""
+
+    field: str
+    headings: tuple[str, ...]
+    rule: ColumnRule | None = None
+
+
+@frozen
+class SnapshotSpec:
+    """A column whose cells are snapshot outcomes of the row's enterprise."""
+
+    headings: tuple[str, ...]
+    outcome_type: str
+    evidence_source: str
+    breakdown: str | None = None
+    as_at: datetime.date | None = None
+    rule: ColumnRule | None = None
+
+
+@frozen
+class TableLayout:
+    """How to read a sheet. With no ``columns``, headings are matched to schema titles."""
+
+    kind: str
+    header_rows: tuple[int, ...] = ()
+    columns: tuple[ColumnSpec, ...] = ()
+    constants: Mapping[str, Any] = field(factory=dict)
+    skip_values: Mapping[str, tuple[str, ...]] = field(factory=dict)
+    stop_at_first_blank: bool = False
+    snapshots: tuple[SnapshotSpec, ...] = ()
+    as_at: datetime.date | None = None
+    schema_headings: bool = True
+
+
+Row = tuple[int, list[Any]]
+
+
+def heading_index(layout: TableLayout) -> dict[str, tuple[FieldInfo, str, ColumnRule | None]]:
+    """Normalised heading -> (field, how it matched, rule)."""
+    infos = field_map(layout.kind)
+    index: dict[str, tuple[FieldInfo, str, ColumnRule | None]] = {}
+    for spec in layout.columns:
+        for position, heading in enumerate(spec.headings):
+            how = "mapping heading" if position == 0 else "mapping alias"
+            index.setdefault(normalise_text(heading), (infos[spec.field], how, spec.rule))
+    if layout.schema_headings:
+        for info in fields(layout.kind):
+            if info.read_only:
+                continue
+            for text, how in (
+                (info.title, "schema title"),
+                (info.name, "field name"),
+                (info.name.replace("_", " "), "field name"),
+            ):
+                index.setdefault(normalise_text(text), (info, how, None))
     return index
 
 
-def open_workbook(source: Source) -> Any:
-    """Open a sniffed workbook with python-calamine (values only, streaming rows)."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        return CalamineWorkbook.from_path(str(source.path))
-    except Exception as exc:
-        msg = f"{source.display_name}: the workbook cannot be read ({exc})"
-        raise SourceError(msg, hint="Open it in Excel and save a fresh copy.") from exc
+def _cell_text(value: Any) -> str:
+    if is_blank(value) or isinstance(value, CellProblem):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
-def iter_sheet_rows(workbook: Any, sheet: str) -> Iterator[tuple[int, int, list[Any]]]:
-    """(1-based row number, 0-based first column, cells) for each row up to the last used one."""
-    try:
-        data = workbook.get_sheet_by_name(sheet)
-    except Exception as exc:
-        msg = f"sheet '{sheet}' cannot be read ({exc})"
-        raise SourceError(msg) from exc
-    start = data.start
-    first_col = start[1] if start else 0
-    for index, cells in enumerate(data.iter_rows()):
-        yield index + 1, first_col, cells
+def combined_headings(
+    rows: Sequence[Row], merged: Sequence[tuple[int, int, int, int]]
+) -> list[str]:
+    """Headings from one header row, or ``Parent / Child`` from two (merged parents spread)."""
+    if len(rows) == 1:
+        return [_cell_text(c) for c in rows[0][1]]
+    (top_number, top), (_, bottom) = rows[0], rows[1]
+    width = max(len(top), len(bottom))
+    parents = [_cell_text(top[i]) if i < len(top) else "" for i in range(width)]
+    for first_row, first_col, last_row, last_col in merged:
+        if first_row <= top_number <= last_row and first_col - 1 < width:
+            text = parents[first_col - 1]
+            for column in range(first_col, min(last_col, width) + 1):
+                parents[column - 1] = text
+    out = []
+    for i in range(width):
+        child = _cell_text(bottom[i]) if i < len(bottom) else ""
+        parent = parents[i]
+        out.append(
+            f"{parent} / {child}" if parent and child and parent != child else child or parent
+        )
+    return out
 
 
-def _find_header(
-    rows: Sequence[tuple[int, int, list[Any]]], index: Mapping[str, FieldInfo]
-) -> tuple[int, int, list[Any]] | None:
+def _find_header(head: Sequence[Row], index: Mapping[str, Any]) -> Row | None:
     best, best_hits = None, 0
-    for row in rows:
-        hits = sum(1 for c in row[2] if isinstance(c, str) and normalise_text(c) in index)
+    for row in head:
+        hits = sum(1 for c in row[1] if normalise_text(_cell_text(c)) in index)
         if hits > best_hits:
             best, best_hits = row, hits
     return best
 
 
-def read_table_sheet(workbook: Any, sheet: str, kind: str, file: str) -> Iterator[ReadItem]:
-    """Yield one :class:`SourceRow` per data row of a table sheet, plus header issues."""
-    index = heading_index(kind)
-    rows = iter_sheet_rows(workbook, sheet)
-    head: list[tuple[int, int, list[Any]]] = []
+def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) -> Iterator[ReadItem]:
+    """Yield the records of one sheet, with header issues and the column mapping."""
+    index = heading_index(layout)
+    rows = grid.rows(sheet)
+    head: list[Row] = []
+    last_header = max(layout.header_rows, default=0)
     for row in rows:
         head.append(row)
-        if len(head) >= HEADER_SCAN_ROWS:
+        if len(head) >= max(HEADER_SCAN_ROWS, last_header):
             break
-    if not any(any(not is_blank(c) for c in r[2]) for r in head):
+    if not any(any(not is_blank(c) for c in r[1]) for r in head):
         return  # an empty sheet holds no records
-    header = _find_header(head, index)
-    if header is None:
-        yield make_issue("header-not-found", file=file, sheet=sheet)
-        return
-    header_row, first_col, header_cells = header
-    columns: dict[int, tuple[FieldInfo, str]] = {}
-    seen: dict[str, str] = {}
-    for offset, text in enumerate(header_cells):
-        if is_blank(text):
+    if layout.header_rows:
+        header_rows = [r for r in head if r[0] in layout.header_rows]
+        if len(header_rows) != len(layout.header_rows):
+            yield make_issue("header-not-found", file=file, sheet=sheet)
+            return
+    else:
+        found = _find_header(head, index)
+        if found is None:
+            yield make_issue("header-not-found", file=file, sheet=sheet)
+            return
+        header_rows = [found]
+    header_number = header_rows[-1][0]
+    headings = combined_headings(header_rows, grid.merged_ranges(sheet))
+    columns, issues, mapping = _match_columns(headings, index, layout, file, sheet, header_number)
+    yield from issues
+    yield ColumnMapping(file, sheet, tuple(mapping))
+    snapshot_columns = _snapshot_columns(headings, layout)
+    id_field = next((i.name for i in fields(layout.kind) if i.name.endswith("_id")), "")
+    sheet_columns = {
+        info.name: CellRef(sheet, None, letter, heading)
+        for _, (info, heading, letter, _) in columns.items()
+    }
+    rules = {info.name: rule for _, (info, _, _, rule) in columns.items() if rule}
+    data = _chain([r for r in head if r[0] > header_number], rows)
+    hidden = grid.hidden_rows(sheet)
+    hidden_seen = 0
+    ended = False
+    for number, cells in data:
+        blank = all(is_blank(c) for c in cells)
+        if ended:
+            yield (
+                BlankRow(sheet, number)
+                if blank
+                else SkippedRow(
+                    sheet, number, "below the end of the table (after its first blank row)"
+                )
+            )
             continue
-        heading = str(text).strip()
-        letter = get_column_letter(first_col + offset + 1)
-        info = index.get(normalise_text(heading))
+        if blank:
+            if layout.stop_at_first_blank:
+                ended = True
+            yield BlankRow(sheet, number)
+            continue
+        hidden_seen += number in hidden
+        reason = _skip_reason(cells, columns, layout)
+        if reason:
+            yield SkippedRow(sheet, number, reason)
+            continue
+        values: dict[str, Any] = dict(layout.constants)
+        refs: dict[str, CellRef] = {}
+        for offset, (info, heading, letter, _) in columns.items():
+            raw = cells[offset] if offset < len(cells) else None
+            values[info.name] = None if is_blank(raw) else raw
+            refs[info.name] = CellRef(sheet, number, letter, heading)
+        yield SourceRow(
+            kind=layout.kind,
+            sheet=sheet,
+            row=number,
+            values=values,
+            cells=refs,
+            file=file,
+            sheet_columns=sheet_columns,
+            rules=rules,
+            date1904=grid.date1904,
+        )
+        if snapshot_columns:
+            yield from _snapshots(
+                snapshot_columns,
+                cells,
+                values,
+                refs,
+                layout,
+                sheet,
+                number,
+                file,
+                grid.date1904,
+                id_field,
+            )
+    if hidden_seen:
+        yield make_issue("rows-hidden", file=file, sheet=sheet, count=hidden_seen)
+
+
+def _match_columns(
+    headings: list[str],
+    index: Mapping[str, tuple[FieldInfo, str, ColumnRule | None]],
+    layout: TableLayout,
+    file: str,
+    sheet: str | None,
+    header_number: int,
+) -> tuple[dict[int, tuple[FieldInfo, str, str, ColumnRule | None]], list[Any], list[Any]]:
+    columns: dict[int, tuple[FieldInfo, str, str, ColumnRule | None]] = {}
+    issues: list[Any] = []
+    mapping: list[tuple[str, str, str, str]] = []
+    seen: set[str] = set()
+    snapshot_headings = {normalise_text(h) for s in layout.snapshots for h in s.headings}
+    for offset, heading in enumerate(headings):
+        if not heading:
+            continue
+        letter = get_column_letter(offset + 1)
+        key = normalise_text(heading)
+        found = index.get(key)
+        if found is None and " / " in heading:
+            found = index.get(normalise_text(heading.rsplit(" / ", 1)[1]))
         where: dict[str, Any] = {
             "file": file,
             "sheet": sheet,
-            "cell": f"{letter}{header_row}",
-            "row": header_row,
+            "cell": f"{letter}{header_number}",
+            "row": header_number,
             "column": heading,
         }
-        if info is None:
-            yield make_issue("column-unknown", **where)
-        elif info.name in seen:
-            yield make_issue("column-duplicate", field=info.name, **where)
-        else:
-            seen[info.name] = letter
-            columns[offset] = (info, heading)
-    for info in fields(kind):
-        if info.required and not info.read_only and info.name not in seen:
-            yield make_issue(
-                "column-missing",
-                file=file,
-                sheet=sheet,
-                row=header_row,
-                column=info.title,
-                field=info.name,
-            )
-    sheet_columns = {
-        info.name: CellRef(sheet, None, get_column_letter(first_col + off + 1), heading)
-        for off, (info, heading) in columns.items()
-    }
-    data_rows = [r for r in head if r[0] > header_row]
-    for row_number, _, cells in _chain(data_rows, rows):
-        values: dict[str, Any] = {}
-        cell_refs: dict[str, CellRef] = {}
-        for offset, (info, heading) in columns.items():
-            raw = cells[offset] if offset < len(cells) else None
-            values[info.name] = None if is_blank(raw) else raw
-            cell_refs[info.name] = CellRef(
-                sheet, row_number, sheet_columns[info.name].column, heading
-            )
-        if all(v is None for v in values.values()) and all(is_blank(c) for c in cells):
-            yield BlankRow(sheet, row_number)
+        if found is None:
+            if key not in snapshot_headings:
+                issues.append(make_issue("column-unknown", **where))
             continue
+        info, how, rule = found
+        if info.name in seen:
+            issues.append(make_issue("column-duplicate", field=info.name, **where))
+            continue
+        seen.add(info.name)
+        columns[offset] = (info, heading, letter, rule)
+        mapping.append((letter, heading, info.name, how))
+    for info in fields(layout.kind):
+        if (
+            info.required
+            and not info.read_only
+            and info.name not in seen
+            and info.name not in layout.constants
+        ):
+            issues.append(
+                make_issue(
+                    "column-missing",
+                    file=file,
+                    sheet=sheet,
+                    row=header_number,
+                    column=info.title,
+                    field=info.name,
+                )
+            )
+    return columns, issues, mapping
+
+
+def _snapshot_columns(
+    headings: list[str], layout: TableLayout
+) -> list[tuple[int, str, SnapshotSpec]]:
+    wanted = {normalise_text(h): s for s in layout.snapshots for h in s.headings}
+    return [
+        (offset, heading, wanted[normalise_text(heading)])
+        for offset, heading in enumerate(headings)
+        if heading and normalise_text(heading) in wanted
+    ]
+
+
+def _skip_reason(
+    cells: list[Any], columns: Mapping[int, tuple[FieldInfo, str, str, Any]], layout: TableLayout
+) -> str | None:
+    if not layout.skip_values:
+        return None
+    for offset, (info, heading, _, _) in columns.items():
+        values = layout.skip_values.get(info.name) or layout.skip_values.get(heading)
+        if values and offset < len(cells):
+            text = normalise_text(_cell_text(cells[offset]))
+            if text and text in {normalise_text(v) for v in values}:
+                return f"'{heading}' is {_cell_text(cells[offset])}"
+    return None
+
+
+def _snapshots(
+    snapshot_columns: list[tuple[int, str, SnapshotSpec]],
+    cells: list[Any],
+    values: Mapping[str, Any],
+    refs: Mapping[str, CellRef],
+    layout: TableLayout,
+    sheet: str | None,
+    number: int,
+    file: str,
+    date1904: bool,
+    id_field: str,
+) -> Iterator[SourceRow]:
+    owner = values.get(id_field)
+    for offset, heading, spec in snapshot_columns:
+        raw = cells[offset] if offset < len(cells) else None
+        if is_blank(raw):
+            continue  # a blank snapshot cell is no observation, not zero
+        as_at = spec.as_at or layout.as_at
+        owner_text = _cell_text(owner)
+        suffix = f"-{spec.breakdown}" if spec.breakdown else ""
+        when = as_at.isoformat() if as_at else "undated"
+        outcome = {
+            "outcome_id": f"{owner_text}-{spec.outcome_type}{suffix}-{when}"[:64],
+            "programme_id": values.get("programme_id"),
+            "enterprise_id": owner,
+            "outcome_type": spec.outcome_type,
+            "value": raw,
+            "as_at_date": as_at,
+            "evidence_source": spec.evidence_source,
+        }
+        if spec.breakdown:
+            outcome["breakdown"] = spec.breakdown
+        letter = get_column_letter(offset + 1)
+        cell_refs = {"value": CellRef(sheet, number, letter, heading)}
+        if id_field in refs:
+            cell_refs["enterprise_id"] = refs[id_field]
+            cell_refs["outcome_id"] = refs[id_field]
+        rules = {"value": spec.rule} if spec.rule else {}
         yield SourceRow(
-            kind=kind,
+            kind="outcome",
             sheet=sheet,
-            row=row_number,
-            values=values,
+            row=number,
+            values=outcome,
             cells=cell_refs,
             file=file,
-            sheet_columns=sheet_columns,
+            rules=rules,
+            date1904=date1904,
         )
 
 
-def _chain(
-    first: list[tuple[int, int, list[Any]]], rest: Iterator[tuple[int, int, list[Any]]]
-) -> Iterator[tuple[int, int, list[Any]]]:
+def _chain(first: list[Row], rest: Iterator[Row]) -> Iterator[Row]:
     yield from first
     yield from rest

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 from attrs import define, field, frozen
 
-from mectk.coerce import CoercionFailed, coerce_scalar, is_blank, split_multi
+from mectk.coerce import CoercionFailed, coerce_scalar, is_blank, read_date, split_multi
 from mectk.converter import make_converter
 from mectk.issues import MASK, Issue, make_issue
 from mectk.models import MODELS
@@ -28,10 +28,20 @@ from mectk.schemas import (
     codelist,
     field_map,
     load_schema,
+    normalise_text,
     record_schema,
     validator,
 )
-from mectk.sources import BlankRow, CellRef, ReadItem, SourceRow
+from mectk.sources import (
+    BlankRow,
+    CellProblem,
+    CellRef,
+    ColumnMapping,
+    ColumnRule,
+    ReadItem,
+    SkippedRow,
+    SourceRow,
+)
 from mectk.specs import AcceptedRecord, CheckSpec
 
 
@@ -64,6 +74,8 @@ class ValidationResult:
     files: list[FileSummary] = field(factory=list)
     rows_read: int = 0
     blank_rows: int = 0
+    skipped_rows: int = 0
+    column_maps: list[ColumnMapping] = field(factory=list)
     accepted_records: list[AcceptedRecord] = field(factory=list)
     rejected: int = 0
     issues: list[Issue] = field(factory=list)
@@ -93,11 +105,24 @@ class ValidationResult:
             "counts": {
                 "rows_read": self.rows_read,
                 "blank_rows": self.blank_rows,
+                "skipped_rows": self.skipped_rows,
                 "accepted": self.accepted,
                 "rejected": self.rejected,
                 "records": self.record_counts(),
                 "issues": dict(Counter(i.code for i in self.issues)),
             },
+            "columns": [
+                {
+                    "file": m.file,
+                    "sheet": m.sheet,
+                    "column": letter,
+                    "heading": heading,
+                    "field": name,
+                    "matched_by": how,
+                }
+                for m in self.column_maps
+                for letter, heading, name, how in m.columns
+            ],
             "checks": [c.as_json() for c in self.checks],
             "issues_truncated": len(shown) < len(self.issues),
             "issues": [i.as_json() for i in shown],
@@ -134,14 +159,24 @@ class _RowChecker:
         infos = field_map(row.kind)
         issues: list[Issue] = []
         bad_fields: set[str] = set()
+        estimated: set[str] = set()
         data: dict[str, Any] = {}
         record_id = self._record_id(row)
         for name, raw in row.values.items():
             info = infos.get(name)
-            if info is None or is_blank(raw):
+            if info is None:
+                continue
+            rule = row.rules.get(name)
+            if isinstance(raw, CellProblem):
+                bad_fields.add(name)
+                issues.append(self._issue(raw.code, row, name, info, raw.detail, record_id))
+                continue
+            if is_blank(raw):
+                if rule is not None and rule.blank != "unknown":
+                    data[name] = False if rule.blank == "no" else 0
                 continue
             try:
-                value = self._coerce(raw, info, row, record_id, issues)
+                value = self._coerce(raw, info, rule, row, record_id, issues, estimated)
             except CoercionFailed as failed:
                 bad_fields.add(name)
                 issues.append(
@@ -150,6 +185,9 @@ class _RowChecker:
                 continue
             if value is not None:
                 data[name] = value
+        for name in estimated:
+            if f"{name}_estimated" in infos:
+                data.setdefault(f"{name}_estimated", True)
         self._derive(row, data)
         nested = _nest(data)
         for error in validator(row.kind).iter_errors(nested):
@@ -164,39 +202,58 @@ class _RowChecker:
     @staticmethod
     def _record_id(row: SourceRow) -> str | None:
         raw = row.values.get(RECORD_KINDS[row.kind].id_field)
-        if is_blank(raw):
+        if is_blank(raw) or isinstance(raw, CellProblem):
             return None
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))
         return str(raw).strip()
 
     def _coerce(
-        self, raw: Any, info: FieldInfo, row: SourceRow, record_id: str | None, issues: list[Issue]
+        self,
+        raw: Any,
+        info: FieldInfo,
+        rule: ColumnRule | None,
+        row: SourceRow,
+        record_id: str | None,
+        issues: list[Issue],
+        estimated: set[str],
     ) -> Any:
         if not info.multi:
-            try:
-                return coerce_scalar(raw, info)
-            except CoercionFailed as failed:
-                if failed.code == "code-unknown" and not info.required:
-                    issues.append(
-                        self._issue("code-unmapped", row, info.name, info, raw, record_id)
-                    )
-                    return None
-                raise
+            return self._scalar(raw, info, rule, row, record_id, issues, estimated)
         out: list[Any] = []
-        for part in split_multi(raw, info):
-            try:
-                value = coerce_scalar(part, info)
-            except CoercionFailed as failed:
-                if failed.code == "code-unknown" and not info.required:
-                    issues.append(
-                        self._issue("code-unmapped", row, info.name, info, part, record_id)
-                    )
-                    continue
-                raise
-            if value not in out:
+        for part in split_multi(raw, info, rule.separators if rule else ()):
+            value = self._scalar(part, info, rule, row, record_id, issues, estimated)
+            if value is not None and value not in out:
                 out.append(value)
         return out or None
+
+    def _scalar(
+        self,
+        raw: Any,
+        info: FieldInfo,
+        rule: ColumnRule | None,
+        row: SourceRow,
+        record_id: str | None,
+        issues: list[Issue],
+        estimated: set[str],
+    ) -> Any:
+        if rule is not None and rule.values:
+            raw = rule.values.get(normalise_text(str(raw)), raw)
+        try:
+            if info.value_kind != "date":
+                return coerce_scalar(raw, info)
+            formats = rule.date_formats if rule else ()
+            value, note = read_date(raw, formats=formats, date1904=row.date1904)
+        except CoercionFailed as failed:
+            if failed.code == "code-unknown" and not info.required:
+                issues.append(self._issue("code-unmapped", row, info.name, info, raw, record_id))
+                return None
+            raise
+        if note is not None:
+            issues.append(self._issue(note, row, info.name, info, raw, record_id))
+            if note == "date-estimated":
+                estimated.add(info.name)
+        return value
 
     def _derive(self, row: SourceRow, data: dict[str, Any]) -> None:
         infos = field_map(row.kind)
@@ -360,6 +417,10 @@ def _derive_enterprise(data: dict[str, Any]) -> None:
         data["org_id"] = f"GB-COH-{company}"
 
 
+def _file_of(result: ValidationResult) -> str | None:
+    return Path(result.files[-1].path).name if result.files else None
+
+
 @frozen
 class _Context:
     by_kind: Mapping[str, Sequence[AcceptedRecord]]
@@ -380,6 +441,19 @@ def validate_items(
     for item in items:
         if isinstance(item, BlankRow):
             result.blank_rows += 1
+        elif isinstance(item, SkippedRow):
+            result.skipped_rows += 1
+            result.issues.append(
+                make_issue(
+                    "row-skipped",
+                    file=_file_of(result),
+                    sheet=item.sheet,
+                    row=item.row,
+                    reason=item.reason,
+                )
+            )
+        elif isinstance(item, ColumnMapping):
+            result.column_maps.append(item)
         elif isinstance(item, Issue):
             result.issues.append(item)
         else:

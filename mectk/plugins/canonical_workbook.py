@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from mectk.coerce import is_blank
+from mectk.grid import Grid, open_grid
 from mectk.hookspecs import hookimpl
 from mectk.issues import make_issue
 from mectk.schemas import RECORD_KINDS, fields, normalise_text
 from mectk.sources import CellRef, ReadItem, ReadOptions, Source, SourceRow
 from mectk.specs import ReaderSpec
-from mectk.table_reader import iter_sheet_rows, open_workbook, read_table_sheet
+from mectk.table_reader import TableLayout, read_table
 
 FORMAT_NAME = "canonical"
 SETTING_HEADINGS = ("setting", "value", "description")
@@ -37,23 +38,23 @@ def read_canonical(source: Source, options: ReadOptions) -> Iterator[ReadItem]:
             "no-known-sheets", file=file, sheets=", ".join(source.sheet_names), format=FORMAT_NAME
         )
         return
-    workbook = open_workbook(source)
+    grid = open_grid(source, options)
     for sheet, kind in known.items():
         if kind == "programme":
-            yield from read_settings_sheet(workbook, sheet, file)
+            yield from read_settings_sheet(grid, sheet, file)
         else:
-            yield from read_table_sheet(workbook, sheet, kind, file)
+            yield from read_table(grid, sheet, TableLayout(kind), file)
 
 
-def read_settings_sheet(workbook: Any, sheet: str, file: str) -> Iterator[ReadItem]:
+def read_settings_sheet(grid: Grid, sheet: str, file: str) -> Iterator[ReadItem]:
     """Read the Programme sheet's ``Setting | Value`` rows into one programme record."""
     by_title = {normalise_text(f.title): f for f in fields("programme") if not f.read_only}
     by_title.update({normalise_text(f.name): f for f in fields("programme") if not f.read_only})
     values: dict[str, Any] = {}
     cells: dict[str, CellRef] = {}
     first_row: int | None = None
-    for row_number, first_col, row_cells in iter_sheet_rows(workbook, sheet):
-        if first_col != 0 or not row_cells or is_blank(row_cells[0]):
+    for row_number, row_cells in grid.rows(sheet):
+        if not row_cells or is_blank(row_cells[0]):
             continue
         label = str(row_cells[0]).strip()
         info = by_title.get(normalise_text(label))
@@ -78,7 +79,13 @@ def read_settings_sheet(workbook: Any, sheet: str, file: str) -> Iterator[ReadIt
         if values.get(info.name) is None and info.default is not None:
             values[info.name] = info.default
     yield SourceRow(
-        kind="programme", sheet=sheet, row=first_row, values=values, cells=cells, file=file
+        kind="programme",
+        sheet=sheet,
+        row=first_row,
+        values=values,
+        cells=cells,
+        file=file,
+        date1904=grid.date1904,
     )
 
 

@@ -1,0 +1,284 @@
+"""Uniform access to the cells of a workbook or CSV file, sheet by sheet.
+
+A :class:`Grid` yields each sheet's rows as ``(row number, cells)`` with cells starting
+at column A, up to the last non-empty row (never ``max_row``). Workbooks are read with
+python-calamine; one bounded byte-level pass over each sheet's XML finds what calamine
+does not report: hidden rows, Excel error values (``#REF!``) and formulas saved without
+a cached value, which calamine would show as blank. Those cells become
+:class:`CellProblem` values so that validation reports them at their cell.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from attrs import frozen
+from defusedxml import ElementTree
+
+from mectk.errors import SourceError
+from mectk.issues import Issue, make_issue
+from mectk.sources import CellProblem, ReadOptions, Source
+
+CSV_SNIFF_BYTES = 65536
+CHUNK = 1 << 20
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+@frozen
+class SheetFacts:
+    """What the byte-level pass found in one sheet."""
+
+    hidden_rows: frozenset[int] = frozenset()
+    problems: Mapping[tuple[int, int], CellProblem] = {}
+
+
+class Grid(Protocol):
+    """Rows of cells by sheet. CSV files have one sheet whose name is None."""
+
+    sheet_names: tuple[str | None, ...]
+    date1904: bool
+    notices: list[Issue]
+
+    def rows(self, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
+        """(1-based row number, cells from column A) for each row to the last used one."""
+        ...
+
+    def merged_ranges(self, sheet: str | None) -> list[tuple[int, int, int, int]]:
+        """Merged ranges as 1-based (first row, first column, last row, last column)."""
+        ...
+
+    def hidden_rows(self, sheet: str | None) -> frozenset[int]:
+        """Row numbers hidden in Excel."""
+        ...
+
+
+def open_grid(source: Source, options: ReadOptions) -> Grid:
+    """Open a sniffed workbook or CSV file as a :class:`Grid`."""
+    if source.source_type in ("xlsx", "xlsm"):
+        return WorkbookGrid(source)
+    if source.source_type == "csv":
+        return CsvGrid(source, options)
+    msg = f"{source.display_name}: cannot be read as a table; it looks like {source.describe()}"
+    raise SourceError(msg)
+
+
+class WorkbookGrid:
+    """A workbook read with python-calamine, plus the byte-level facts calamine omits."""
+
+    def __init__(self, source: Source) -> None:
+        from python_calamine import CalamineWorkbook
+
+        self.source = source
+        try:
+            self._book = CalamineWorkbook.from_path(str(source.path))
+        except Exception as exc:
+            msg = f"{source.display_name}: the workbook cannot be read ({exc})"
+            raise SourceError(msg, hint="Open it in Excel and save a fresh copy.") from exc
+        self.sheet_names: tuple[str | None, ...] = tuple(self._book.sheet_names)
+        self.notices: list[Issue] = []
+        self._parts, self.date1904 = _workbook_parts(source.path)
+        self._facts: dict[str, SheetFacts] = {}
+
+    def _sheet(self, sheet: str | None) -> Any:
+        try:
+            return self._book.get_sheet_by_name(sheet or "")
+        except Exception as exc:
+            msg = f"{self.source.display_name}: sheet '{sheet}' cannot be read ({exc})"
+            raise SourceError(msg) from exc
+
+    def facts(self, sheet: str | None) -> SheetFacts:
+        """Hidden rows and problem cells of ``sheet`` (scanned once, then cached)."""
+        key = sheet or ""
+        if key not in self._facts:
+            part = self._parts.get(key)
+            self._facts[key] = _scan_sheet(self.source.path, part) if part else SheetFacts()
+        return self._facts[key]
+
+    def rows(self, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
+        data = self._sheet(sheet)
+        start = data.start
+        pad = [""] * (start[1] if start else 0)
+        problems = self.facts(sheet).problems
+        by_row: dict[int, list[tuple[int, CellProblem]]] = {}
+        for (problem_row, column), problem in problems.items():
+            by_row.setdefault(problem_row, []).append((column, problem))
+        last_row = 0
+        for index, cells in enumerate(data.iter_rows()):
+            number = index + 1
+            last_row = number
+            row = pad + list(cells) if pad else list(cells)
+            for column, problem in by_row.pop(number, ()):
+                row.extend([""] * (column - len(row)))
+                row[column - 1] = problem
+            yield number, row
+        for number in sorted(n for n in by_row if n > last_row):
+            extra: list[Any] = []
+            for column, problem in by_row[number]:
+                extra.extend([""] * (column - len(extra)))
+                extra[column - 1] = problem
+            yield number, extra
+
+    def merged_ranges(self, sheet: str | None) -> list[tuple[int, int, int, int]]:
+        ranges = self._sheet(sheet).merged_cell_ranges or []
+        return [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ranges]
+
+    def hidden_rows(self, sheet: str | None) -> frozenset[int]:
+        return self.facts(sheet).hidden_rows
+
+
+def _workbook_parts(path: Path) -> tuple[dict[str, str], bool]:
+    """Sheet name -> zip member of its XML, and whether the workbook uses the 1904 system."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return {}, False
+    except Exception as exc:
+        msg = f"{path.name}: unsafe XML in the workbook ({type(exc).__name__})"
+        raise SourceError(msg) from exc
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{PKG_REL_NS}Relationship")}
+    parts: dict[str, str] = {}
+    for sheet in workbook.iter(f"{MAIN_NS}sheet"):
+        target = targets.get(sheet.get(f"{REL_NS}id"), "")
+        member = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl", target))
+        parts[sheet.get("name", "")] = member
+    props = workbook.find(f"{MAIN_NS}workbookPr")
+    date1904 = props is not None and props.get("date1904", "0").lower() in ("1", "true")
+    return parts, date1904
+
+
+_ROW_TAG = re.compile(rb"<row\b([^>]*)>")
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>\s*<v>([^<]*)</v>')
+_BARE_FORMULA = re.compile(
+    rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v></v>)?\s*</c>'
+)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + (char - 64)
+    return number
+
+
+def _scan_sheet(path: Path, member: str) -> SheetFacts:
+    """One streaming pass over a sheet's XML bytes for hidden rows and problem cells."""
+    hidden: set[int] = set()
+    problems: dict[tuple[int, int], CellProblem] = {}
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+            carry = b""
+            while chunk := handle.read(CHUNK):
+                data = carry + chunk
+                cut = data.rfind(b"</row>")
+                if cut < 0:
+                    carry = data
+                    continue
+                cut += len(b"</row>")
+                _scan_block(data[:cut], hidden, problems)
+                carry = data[cut:]
+            _scan_block(carry, hidden, problems)
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return SheetFacts()
+    return SheetFacts(frozenset(hidden), problems)
+
+
+def _scan_block(
+    block: bytes, hidden: set[int], problems: dict[tuple[int, int], CellProblem]
+) -> None:
+    for match in _ROW_TAG.finditer(block):
+        attrs = match.group(1)
+        if _HIDDEN.search(attrs):
+            number = _ROW_NUMBER.search(attrs)
+            if number:
+                hidden.add(int(number.group(1)))
+    for match in _ERROR_CELL.finditer(block):
+        key = (int(match.group(2)), _column_number(match.group(1)))
+        problems[key] = CellProblem("cell-error", match.group(3).decode("utf-8", "replace"))
+    for match in _BARE_FORMULA.finditer(block):
+        key = (int(match.group(2)), _column_number(match.group(1)))
+        problems.setdefault(key, CellProblem("formula-not-calculated", "formula"))
+
+
+class CsvGrid:
+    """A CSV file as a one-sheet grid: encoding checked first, delimiter sniffed."""
+
+    def __init__(self, source: Source, options: ReadOptions) -> None:
+        self.source = source
+        self.sheet_names: tuple[str | None, ...] = (None,)
+        self.date1904 = False
+        self.notices: list[Issue] = []
+        self.encoding = self._choose_encoding(options.encoding)
+        with source.path.open(encoding=self.encoding, newline="") as handle:
+            sample = handle.read(CSV_SNIFF_BYTES)
+        try:
+            self.dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        except csv.Error:
+            self.dialect = csv.excel
+
+    def _choose_encoding(self, wanted: str | None) -> str:
+        name = self.source.display_name
+        if wanted:
+            try:
+                codecs.lookup(wanted)
+            except LookupError as exc:
+                msg = f"unknown encoding '{wanted}'"
+                raise SourceError(msg, hint="Use an encoding such as utf-8 or cp1252.") from exc
+            bad = _first_bad_byte(self.source.path, wanted)
+            if bad:
+                msg = f"{name}: line {bad[0]} has a byte that is not valid {wanted} ({bad[1]})"
+                raise SourceError(msg, hint="Check --encoding, or save the file as UTF-8.")
+            return wanted
+        bad = _first_bad_byte(self.source.path, "utf-8-sig")
+        if bad is None:
+            return "utf-8-sig"
+        if _first_bad_byte(self.source.path, "cp1252") is None:
+            self.notices.append(
+                make_issue("encoding-fallback", file=name, row=bad[0], detail=bad[1])
+            )
+            return "cp1252"
+        msg = f"{name}: line {bad[0]} has a byte that is not valid UTF-8 or Windows-1252 ({bad[1]})"
+        raise SourceError(msg, hint="Save the file as UTF-8, or give --encoding.")
+
+    def rows(self, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
+        with self.source.path.open(encoding=self.encoding, newline="") as handle:
+            reader = csv.reader(handle, self.dialect)
+            for cells in reader:
+                yield reader.line_num, cells
+
+    def merged_ranges(self, sheet: str | None) -> list[tuple[int, int, int, int]]:
+        return []
+
+    def hidden_rows(self, sheet: str | None) -> frozenset[int]:
+        return frozenset()
+
+
+def _first_bad_byte(path: Path, encoding: str) -> tuple[int, str] | None:
+    """(line number, byte) of the first byte that does not decode, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                start = max(exc.start, 0)
+                line += chunk[:start].count(b"\n")
+                return line, f"0x{chunk[min(start, len(chunk) - 1)]:02X}"
+            line += text.count("\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return line, f"0x{exc.object[exc.start]:02X}" if exc.object else "end of file"
+    return None
