@@ -12,7 +12,7 @@ from mectk.hookspecs import hookimpl
 from mectk.issues import Issue, make_issue
 from mectk.plugin_manager import build_registry, make_plugin_manager
 from mectk.sources import BlankRow, CellRef, ReadItem, ReadOptions, Source, SourceRow
-from mectk.specs import AcceptedRecord, CheckContext, CheckSpec, ReaderSpec
+from mectk.specs import AcceptedRecord, CheckContext, CheckSpec, MappingSpec, ReaderSpec
 
 __all__ = [
     "AcceptedRecord",
@@ -21,6 +21,7 @@ __all__ = [
     "CheckContext",
     "CheckSpec",
     "Issue",
+    "MappingSpec",
     "MectkError",
     "PluginError",
     "ReadItem",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +22,12 @@ def atomic_output(path: Path) -> Iterator[Path]:
     if not folder.is_dir():
         msg = f"{path}: the folder {folder} does not exist"
         raise UsageError(msg)
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    temporary = folder / f".{path.name}.{secrets.token_hex(6)}.part"
+    try:  # created like any new file (the umask applies), never over an existing one
+        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     except OSError as exc:
         msg = f"{path}: cannot write in {folder} ({exc.strerror})"
         raise UsageError(msg) from exc
-    os.close(handle)
-    temporary = Path(name)
     try:
         yield temporary
         temporary.replace(path)

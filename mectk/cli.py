@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -21,8 +20,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
-from mectk.errors import MectkError
+from mectk.errors import MectkError, UsageError
 from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
+from mectk.sources import ReadOptions
 from mectk.validation import ValidationResult
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -145,15 +145,50 @@ def template_command(out: Path) -> None:
     _err().print(f"wrote {escape(str(out))}")
 
 
+def read_options(function: F) -> F:
+    """The options shared by every command that reads input files."""
+    options = [
+        click.option(
+            "--format",
+            "format_name",
+            metavar="NAME",
+            help="Input format (see mectk formats); identified from the file if omitted.",
+        ),
+        click.option(
+            "--mapping",
+            "mapping_file",
+            metavar="FILE.toml",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Read the files by this mapping file (docs/mapping-files.md).",
+        ),
+        click.option(
+            "--period",
+            metavar="P",
+            help="Reporting period (2025-26, 2025-26-Q2 or START..END); snapshot "
+            "columns without a date are dated at its end.",
+        ),
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="Text encoding of CSV files (default: UTF-8, else Windows-1252).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 @cli.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=False))
-@click.option(
-    "--format",
-    "format_name",
-    metavar="NAME",
-    help="Input format (see mectk formats); identified from the file if omitted.",
-)
+@read_options
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
+@click.option(
+    "--annotate",
+    "annotate_out",
+    metavar="OUT.xlsx",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a copy of the workbook with bad cells marked and an Issues sheet.",
+)
 @click.option(
     "--max-errors",
     type=click.IntRange(min=0),
@@ -163,43 +198,91 @@ def template_command(out: Path) -> None:
 )
 @guarded
 def validate_command(
-    files: tuple[Path, ...], format_name: str | None, as_json: bool, max_errors: int | None
+    files: tuple[Path, ...],
+    format_name: str | None,
+    mapping_file: Path | None,
+    period: str | None,
+    encoding: str | None,
+    as_json: bool,
+    annotate_out: Path | None,
+    max_errors: int | None,
 ) -> None:
     """Read and validate FILES, changing nothing. Exit 1 when the data has errors."""
     from mectk.pipeline import validate_files
 
-    result = validate_files(_registry(), files, format_name=format_name)
+    registry, format_name, options = _reading_setup(format_name, mapping_file, period, encoding)
+    if annotate_out is not None and len(files) != 1:
+        msg = "--annotate takes exactly one input file"
+        raise UsageError(msg)
+    result = validate_files(registry, files, format_name=format_name, options=options)
+    if annotate_out is not None:
+        _annotate(files[0], result, annotate_out)
     if as_json:
         _print_json(result.as_json(version=__version__, max_issues=max_errors))
     else:
-        render_result(result, max_errors if max_errors is not None else 20)
+        render_result(result, max_errors if max_errors is not None else 3)
     sys.exit(EXIT_OK if result.valid else EXIT_DATA)
 
 
-def render_result(result: ValidationResult, limit: int) -> None:
-    """Print counts and the first ``limit`` issues for a person, on stderr."""
+def _reading_setup(
+    format_name: str | None, mapping_file: Path | None, period: str | None, encoding: str | None
+) -> tuple[Registry, str | None, ReadOptions]:
+    from mectk.mapping import load_mapping
+    from mectk.periods import parse_period
+
+    registry = _registry()
+    if mapping_file is not None:
+        mapping = load_mapping(mapping_file)
+        registry = registry.with_mapping(mapping)
+        format_name = format_name or mapping.format
+    as_at = parse_period(period).end if period else None
+    return registry, format_name, ReadOptions(encoding=encoding, as_at=as_at)
+
+
+def _annotate(source: Path, result: ValidationResult, out: Path) -> None:
+    from mectk.annotate import write_annotated_copy
+
+    summary = write_annotated_copy(source, result.issues, out, file_name=source.name)
+    console = _err()
+    console.print(
+        f"annotated copy: {escape(str(out))} ({summary.cells_marked} cells marked, "
+        f"{summary.issues_listed} issues listed)"
+    )
+    for note in summary.notes:
+        console.print(f"[dim]note:[/] {escape(note)}")
+
+
+def render_result(result: ValidationResult, examples: int) -> None:
+    """Print counts, then issues grouped by code with their first ``examples``, on stderr."""
     console = _err()
     for f in result.files:
         console.print(f"[bold]{escape(f.path)}[/] read as [cyan]{escape(f.format)}[/]")
     console.print(
-        f"rows read {result.rows_read}: accepted {result.accepted}, rejected "
-        f"{result.rejected}; blank rows {result.blank_rows}"
+        f"rows read {result.rows_read}: [green]accepted {result.accepted}[/], "
+        f"[red]rejected {result.rejected}[/]; blank rows {result.blank_rows}, "
+        f"skipped rows {result.skipped_rows}"
     )
-    counts = Counter((i.severity, i.code) for i in result.issues)
-    if counts:
-        summary = Table("severity", "code", "count")
-        for (severity, code), count in sorted(counts.items()):
-            summary.add_row(severity, code, str(count))
-        console.print(summary)
-    if result.issues and limit:
-        table = Table("where", "record", "code", "message", "hint")
-        for issue in result.issues[:limit]:
-            where = " ".join(str(p) for p in (issue.file, issue.sheet, issue.cell) if p)
-            cells = (where, issue.record_id or "", issue.code, issue.message, issue.hint)
-            table.add_row(*(escape(c) for c in cells))
+    groups: dict[str, list[Any]] = {}
+    for issue in result.issues:
+        groups.setdefault(issue.code, []).append(issue)
+    order = {"error": 0, "warning": 1, "info": 2}
+    for code, issues in sorted(groups.items(), key=lambda g: (order[g[1][0].severity], g[0])):
+        first = issues[0]
+        colour = {"error": "red", "warning": "yellow", "info": "blue"}[first.severity]
+        table = Table(
+            title=f"[{colour}]{first.severity}[/] {escape(code)}: {len(issues)}",
+            title_justify="left",
+            show_edge=False,
+        )
+        for heading in ("where", "record", "message"):
+            table.add_column(heading)
+        for issue in issues[:examples]:
+            where = "!".join(str(p) for p in (issue.file, issue.sheet, issue.cell) if p)
+            table.add_row(escape(where), escape(issue.record_id or ""), escape(issue.message))
         console.print(table)
-        if len(result.issues) > limit:
-            console.print(f"... and {len(result.issues) - limit} more (use --json for all)")
+        console.print(f"  [dim]hint:[/] {escape(first.hint)}")
+        if len(issues) > examples:
+            console.print(f"  ... and {len(issues) - examples} more (--json lists them all)")
     console.print("[green]valid[/]" if result.valid else "[red]the data has errors[/]")
 
 

@@ -222,10 +222,7 @@ class CsvGrid:
         self.encoding = self._choose_encoding(options.encoding)
         with source.path.open(encoding=self.encoding, newline="") as handle:
             sample = handle.read(CSV_SNIFF_BYTES)
-        try:
-            self.dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        except csv.Error:
-            self.dialect = csv.excel
+        self.dialect: Any = _dialect(sample)
 
     def _choose_encoding(self, wanted: str | None) -> str:
         name = self.source.display_name
@@ -262,6 +259,24 @@ class CsvGrid:
 
     def hidden_rows(self, sheet: str | None) -> frozenset[int]:
         return frozenset()
+
+
+def _dialect(sample: str) -> Any:
+    """The CSV dialect, with the delimiter that splits the first line into most columns.
+
+    The header line is the most regular line of a council export; ``csv.Sniffer`` over
+    the whole sample is easily misled by commas in footnotes.
+    """
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0:
+        return csv.excel
+
+    class Sniffed(csv.excel):
+        delimiter = best
+
+    return Sniffed
 
 
 def _first_bad_byte(path: Path, encoding: str) -> tuple[int, str] | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import pluggy
 
 from mectk.sources import Source
-from mectk.specs import CheckSpec, ReaderSpec
+from mectk.specs import CheckSpec, MappingSpec, ReaderSpec
 
 PROJECT_NAME = "mectk"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -58,6 +58,21 @@ def mectk_register_checks() -> list[CheckSpec]:  # type: ignore[empty-body]
     names must be unique across plugins.
 
     :returns: a list of :class:`mectk.CheckSpec` (empty if none).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def mectk_register_mappings() -> list[MappingSpec]:  # type: ignore[empty-body]
+    """Return mapping files (TOML) this plugin ships; each becomes an input format.
+
+    Called once per run; every implementation is called and the lists joined. Each file
+    is checked as ``mectk validate --mapping`` checks it, and its ``format`` name must be
+    unique across plugins. A mapping's ``identify`` section lets mectk pick it for a file
+    when no ``--format`` is given.
+
+    :returns: a list of :class:`mectk.MappingSpec` (empty if none).
 
     .. versionadded:: 0.1
     """

@@ -45,6 +45,14 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Check that you chose the right --format, or start from mectk template.",
         ),
         _t(
+            "sheet-not-found",
+            "error",
+            "Sheet not found",
+            "The workbook has no sheet '{sheet}', which the {format} format needs "
+            "(its sheets: {sheets}).",
+            "Check that this is the right file and format, or rename the sheet.",
+        ),
+        _t(
             "header-not-found",
             "error",
             "Header row not found",
@@ -241,6 +249,106 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Record id used twice",
             "The {kind} id '{record_id}' is used more than once; first used at {first}.",
             "Give every record its own id, or delete the repeated row.",
+        ),
+        # ---- cross-record rules
+        _t(
+            "reference-missing",
+            "error",
+            "Referenced record not found",
+            "'{value}' in '{column}' is not the id of an accepted {target}{scope}.",
+            "Add the {target}, correct the id, or fix the issues that rejected the {target}.",
+        ),
+        _t(
+            "date-order",
+            "error",
+            "Dates in the wrong order",
+            "{value} in '{column}' {reason}.",
+            "Correct whichever date is wrong, or split a period that crosses a financial year.",
+        ),
+        _t(
+            "date-implausible",
+            "error",
+            "Date outside the plausible range",
+            "{value} in '{column}' is {reason}.",
+            "Check the year; dates are read day first (DD/MM/YYYY).",
+        ),
+        _t(
+            "status-inconsistent",
+            "error",
+            "Figure does not fit the enterprise's status",
+            "{value} in '{column}' does not fit the status of enterprise '{enterprise}', "
+            "which is {status}.",
+            "Enterprises at enquiry or developing stage, or not proceeding, deliver no support: "
+            "correct the enterprise's status or this figure.",
+        ),
+        _t(
+            "launch-repeated",
+            "error",
+            "Enterprise launched more than once",
+            "Enterprise '{enterprise}' already has an Enterprise launched outcome: {first}.",
+            "Keep one Enterprise launched outcome per enterprise and delete the others.",
+        ),
+        _t(
+            "not-independent",
+            "error",
+            "Enterprise is not independent",
+            "Enterprise '{record_id}' is recorded as not independent in '{column}'.",
+            "Only enterprises that are not part of a larger organisation are eligible: "
+            "correct '{column}' or remove the enterprise.",
+        ),
+        _t(
+            "over-micro-cap",
+            "warning",
+            "Enterprise above the programme's micro cap",
+            "Enterprise '{record_id}' has {amount} {basis}, above the programme's "
+            "micro-enterprise cap of {cap}.",
+            "It can still be reported as a graduated enterprise; check the figure if it has "
+            "not grown.",
+        ),
+        _t(
+            "duplicate-enterprise",
+            "error",
+            "Enterprise recorded twice",
+            "Enterprise '{record_id}' has the same {column} as enterprise '{first_id}' at {first}.",
+            "Merge the two records into the first one and delete this row.",
+        ),
+        _t(
+            "possible-duplicate",
+            "warning",
+            "Possible duplicate enterprise",
+            "Enterprise '{record_id}' has the same trading name and base postcode as "
+            "enterprise '{first_id}' at {first}.",
+            "If they are the same enterprise, merge the two records; otherwise ignore this.",
+        ),
+        _t(
+            "episode-duplicate",
+            "warning",
+            "Support episode entered twice",
+            "Support episode '{record_id}' repeats episode '{first_id}' at {first}: same "
+            "enterprise, co-ordinator, date, support type and duration.",
+            "If it is a double entry, delete this row.",
+        ),
+        _t(
+            "outcome-duplicate",
+            "error",
+            "Outcome recorded twice",
+            "Outcome '{record_id}' repeats outcome '{first_id}' at {first}: {reason}.",
+            "Keep one of the two outcomes and delete the other.",
+        ),
+        _t(
+            "out-of-plausible-range",
+            "warning",
+            "Value outside the plausible range",
+            "{value} in '{column}' is implausible: {reason}.",
+            "Check the figure; it may be in the wrong column or the wrong unit.",
+        ),
+        _t(
+            "funding-exceeds-total",
+            "error",
+            "Funding breakdown exceeds the total",
+            "People supported by funding route for enterprise '{enterprise}' as at {as_at} "
+            "add up to {by_funding}, more than the {value} people supported per week.",
+            "Correct the breakdown or the weekly total; the breakdown cannot exceed the total.",
         ),
     )
 }

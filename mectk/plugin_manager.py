@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from typing import Any, Generic, TypeVar
 
+import attrs
 import pluggy
 from attrs import frozen
 
 from mectk import hookspecs
-from mectk.errors import DuplicateNameError, PluginError
+from mectk.errors import DuplicateNameError, PluginError, UsageError
+from mectk.mapping import Mapping as LoadedMapping
+from mectk.mapping import load_mapping, mapping_claims, mapping_reader
 from mectk.sources import Source
-from mectk.specs import CheckSpec, ReaderSpec
+from mectk.specs import CheckSpec, MappingSpec, ReaderSpec
 
 ENTRY_POINT_GROUP = "mectk"
 DISABLE_ENV = "MECTK_DISABLE_PLUGINS"
@@ -181,6 +184,15 @@ class Registry:
     pm: pluggy.PluginManager
     readers: Mapping[str, Registered[ReaderSpec]]
     checks: Mapping[str, Registered[CheckSpec]]
+    mappings: Mapping[str, Registered[LoadedMapping]] = {}
+
+    def with_mapping(self, mapping: LoadedMapping, plugin: str = "command line") -> Registry:
+        """This registry plus a format read by ``mapping`` (it replaces a same-named one)."""
+        return attrs.evolve(
+            self,
+            readers={**self.readers, mapping.format: Registered(mapping_reader(mapping), plugin)},
+            mappings={**self.mappings, mapping.format: Registered(mapping, plugin)},
+        )
 
     def reader(self, name: str) -> ReaderSpec | None:
         """The reader called ``name``, or None."""
@@ -188,7 +200,14 @@ class Registry:
         return found.spec if found else None
 
     def identify(self, source: Source) -> tuple[str, str] | None:
-        """Ask the plugins which reader recognises ``source``: (reader name, plugin) or None."""
+        """Which reader recognises ``source``: (reader name, plugin) or None.
+
+        Mapping files with an ``identify`` section are asked first, then the plugins'
+        ``mectk_identify_reader`` hooks.
+        """
+        for name, registered in self.mappings.items():
+            if mapping_claims(registered.spec, source):
+                return name, registered.plugin
         found = call_first(self.pm, "mectk_identify_reader", source=source)
         if found is None:
             return None
@@ -250,9 +269,27 @@ def _collect(
 
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:
-    """Collect every plugin's readers and checks, refusing duplicate names."""
+    """Collect every plugin's readers, mapping files and checks, refusing duplicate names."""
+    readers = _collect(pm, "mectk_register_readers", ReaderSpec, lambda s: s.name)
+    mappings: dict[str, Registered[LoadedMapping]] = {}
+    shipped = _collect(pm, "mectk_register_mappings", MappingSpec, lambda s: str(s.path))
+    for registered in shipped.values():
+        try:
+            mapping = load_mapping(registered.spec.path)
+        except UsageError as exc:
+            msg = f"plugin '{registered.plugin}' ships a broken mapping file: {exc.message}"
+            raise PluginError(msg) from exc
+        if mapping.format in readers:
+            msg = (
+                f"'{mapping.format}' is registered by two plugins: "
+                f"'{readers[mapping.format].plugin}' and '{registered.plugin}'"
+            )
+            raise DuplicateNameError(msg, hint=f"Uninstall one, or set {DISABLE_ENV}.")
+        readers[mapping.format] = Registered(mapping_reader(mapping), registered.plugin)
+        mappings[mapping.format] = Registered(mapping, registered.plugin)
     return Registry(
         pm=pm,
-        readers=_collect(pm, "mectk_register_readers", ReaderSpec, lambda s: s.name),
+        readers=readers,
         checks=_collect(pm, "mectk_register_checks", CheckSpec, lambda s: s.name),
+        mappings=mappings,
     )

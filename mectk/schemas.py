@@ -31,6 +31,7 @@ SCHEMA_FILES = (
     "spend-line",
     "programme",
     "manifest",
+    "mapping",
 )
 PersonalData = Literal["none", "personal", "special"]
 ValueKind = Literal["text", "date", "datetime", "integer", "decimal", "boolean", "code"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from attrs import frozen
@@ -83,3 +85,14 @@ class CheckSpec:
     kinds: tuple[str, ...] = ()
     category: str = "quality"
     importance: Literal["high", "medium", "low"] = "medium"
+
+
+@frozen
+class MappingSpec:
+    """A mapping file a plugin ships; it becomes an input format named by its ``format`` key.
+
+    :param path: the TOML file, for example
+        ``importlib.resources.files("mectk_leeds") / "leeds-tracker.toml"``.
+    """
+
+    path: Path | Traversable

@@ -71,19 +71,31 @@ class TableLayout:
     snapshots: tuple[SnapshotSpec, ...] = ()
     as_at: datetime.date | None = None
     schema_headings: bool = True
+    ignored_headings: tuple[str, ...] = ()
 
 
 Row = tuple[int, list[Any]]
 
 
-def heading_index(layout: TableLayout) -> dict[str, tuple[FieldInfo, str, ColumnRule | None]]:
-    """Normalised heading -> (field, how it matched, rule)."""
+Match = tuple[FieldInfo, str, ColumnRule | None]
+Column = tuple[int, FieldInfo, str, str, ColumnRule | None]
+"""(offset from column A, field, heading, column letter, rule)."""
+
+
+def heading_index(layout: TableLayout) -> dict[str, list[Match]]:
+    """Normalised heading -> the fields it feeds: (field, how it matched, rule).
+
+    One column may feed several fields (a BI export's ``go_live`` is both the launch
+    date and the status date).
+    """
     infos = field_map(layout.kind)
-    index: dict[str, tuple[FieldInfo, str, ColumnRule | None]] = {}
+    index: dict[str, list[Match]] = {}
     for spec in layout.columns:
         for position, heading in enumerate(spec.headings):
             how = "mapping heading" if position == 0 else "mapping alias"
-            index.setdefault(normalise_text(heading), (infos[spec.field], how, spec.rule))
+            index.setdefault(normalise_text(heading), []).append(
+                (infos[spec.field], how, spec.rule)
+            )
     if layout.schema_headings:
         for info in fields(layout.kind):
             if info.read_only:
@@ -93,7 +105,7 @@ def heading_index(layout: TableLayout) -> dict[str, tuple[FieldInfo, str, Column
                 (info.name, "field name"),
                 (info.name.replace("_", " "), "field name"),
             ):
-                index.setdefault(normalise_text(text), (info, how, None))
+                index.setdefault(normalise_text(text), [(info, how, None)])
     return index
 
 
@@ -169,10 +181,9 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     snapshot_columns = _snapshot_columns(headings, layout)
     id_field = next((i.name for i in fields(layout.kind) if i.name.endswith("_id")), "")
     sheet_columns = {
-        info.name: CellRef(sheet, None, letter, heading)
-        for _, (info, heading, letter, _) in columns.items()
+        info.name: CellRef(sheet, None, letter, heading) for _, info, heading, letter, _ in columns
     }
-    rules = {info.name: rule for _, (info, _, _, rule) in columns.items() if rule}
+    rules = {info.name: rule for _, info, _, _, rule in columns if rule}
     data = _chain([r for r in head if r[0] > header_number], rows)
     hidden = grid.hidden_rows(sheet)
     hidden_seen = 0
@@ -200,7 +211,7 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
             continue
         values: dict[str, Any] = dict(layout.constants)
         refs: dict[str, CellRef] = {}
-        for offset, (info, heading, letter, _) in columns.items():
+        for offset, info, heading, letter, _ in columns:
             raw = cells[offset] if offset < len(cells) else None
             values[info.name] = None if is_blank(raw) else raw
             refs[info.name] = CellRef(sheet, number, letter, heading)
@@ -234,17 +245,18 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
 
 def _match_columns(
     headings: list[str],
-    index: Mapping[str, tuple[FieldInfo, str, ColumnRule | None]],
+    index: Mapping[str, list[Match]],
     layout: TableLayout,
     file: str,
     sheet: str | None,
     header_number: int,
-) -> tuple[dict[int, tuple[FieldInfo, str, str, ColumnRule | None]], list[Any], list[Any]]:
-    columns: dict[int, tuple[FieldInfo, str, str, ColumnRule | None]] = {}
+) -> tuple[list[Column], list[Any], list[Any]]:
+    columns: list[Column] = []
     issues: list[Any] = []
     mapping: list[tuple[str, str, str, str]] = []
     seen: set[str] = set()
     snapshot_headings = {normalise_text(h) for s in layout.snapshots for h in s.headings}
+    snapshot_headings.update(normalise_text(h) for h in layout.ignored_headings)
     for offset, heading in enumerate(headings):
         if not heading:
             continue
@@ -264,13 +276,13 @@ def _match_columns(
             if key not in snapshot_headings:
                 issues.append(make_issue("column-unknown", **where))
             continue
-        info, how, rule = found
-        if info.name in seen:
-            issues.append(make_issue("column-duplicate", field=info.name, **where))
-            continue
-        seen.add(info.name)
-        columns[offset] = (info, heading, letter, rule)
-        mapping.append((letter, heading, info.name, how))
+        for info, how, rule in found:
+            if info.name in seen:
+                issues.append(make_issue("column-duplicate", field=info.name, **where))
+                continue
+            seen.add(info.name)
+            columns.append((offset, info, heading, letter, rule))
+            mapping.append((letter, heading, info.name, how))
     for info in fields(layout.kind):
         if (
             info.required
@@ -302,17 +314,21 @@ def _snapshot_columns(
     ]
 
 
-def _skip_reason(
-    cells: list[Any], columns: Mapping[int, tuple[FieldInfo, str, str, Any]], layout: TableLayout
-) -> str | None:
+def _skip_reason(cells: list[Any], columns: list[Column], layout: TableLayout) -> str | None:
+    """Why a row is not data, by ``skip_values`` keyed by field, heading or child heading."""
     if not layout.skip_values:
         return None
-    for offset, (info, heading, _, _) in columns.items():
-        values = layout.skip_values.get(info.name) or layout.skip_values.get(heading)
+    wanted = {
+        normalise_text(k): {normalise_text(v) for v in values}
+        for k, values in layout.skip_values.items()
+    }
+    for offset, info, heading, _, _ in columns:
+        keys = (info.name, heading, heading.rsplit(" / ", 1)[-1])
+        values = next((wanted[k] for k in map(normalise_text, keys) if k in wanted), None)
         if values and offset < len(cells):
-            text = normalise_text(_cell_text(cells[offset]))
-            if text and text in {normalise_text(v) for v in values}:
-                return f"'{heading}' is {_cell_text(cells[offset])}"
+            text = _cell_text(cells[offset])
+            if text and normalise_text(text) in values:
+                return f"'{heading}' is {text}"
     return None
 
 

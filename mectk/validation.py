@@ -141,6 +141,8 @@ def sha256_of(path: Path) -> str:
 def _shown_value(info: FieldInfo | None, raw: Any) -> Any:
     if raw is None:
         return None
+    if isinstance(raw, CellProblem):
+        return raw.detail  # an Excel error code, never the field's content
     if info is not None and info.personal_data != "none":
         return MASK
     if raw is None or isinstance(raw, str | int | float | bool):
@@ -169,7 +171,7 @@ class _RowChecker:
             rule = row.rules.get(name)
             if isinstance(raw, CellProblem):
                 bad_fields.add(name)
-                issues.append(self._issue(raw.code, row, name, info, raw.detail, record_id))
+                issues.append(self._issue(raw.code, row, name, info, raw, record_id))
                 continue
             if is_blank(raw):
                 if rule is not None and rule.blank != "unknown":
@@ -190,9 +192,12 @@ class _RowChecker:
                 data.setdefault(f"{name}_estimated", True)
         self._derive(row, data)
         nested = _nest(data)
+        reported: set[tuple[str, str]] = set()
         for error in validator(row.kind).iter_errors(nested):
             for name, issue in self._schema_issues(error, row, record_id, nested):
-                if name not in bad_fields:
+                # one "required" error per missing field, each listing them all: report once
+                if name not in bad_fields and (issue.code, name) not in reported:
+                    reported.add((issue.code, name))
                     issues.append(issue)
         if any(i.severity == "error" for i in issues):
             return None, issues

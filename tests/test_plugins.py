@@ -241,6 +241,45 @@ def test_hook_mectk_register_checks(pm, tmp_path):
     assert "test-check" not in build_registry(pm).checks
 
 
+class MappingPlugin:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @hookimpl
+    def mectk_register_mappings(self):
+        from mectk import MappingSpec
+
+        return [MappingSpec(self.path)]
+
+
+def test_hook_mectk_register_mappings(pm, tmp_path):
+    mapping = tmp_path / "tiny.toml"
+    mapping.write_text(
+        "format = 'tiny-csv'\nsource_types = ['csv']\n"
+        "[identify]\nheadings = ['Ref', 'Name']\n"
+        "[[sheets]]\nrecord = 'locality'\n[sheets.constants]\nlocality_type = 'custom'\n"
+        "[sheets.columns]\nlocality_id = 'Ref'\nname = 'Name'\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "areas.csv"
+    data.write_text("Ref,Name\nL-1,North\nL 2,South\n", encoding="utf-8")
+    with registered(pm, MappingPlugin(mapping), "tiny"):
+        registry = build_registry(pm)
+        assert registry.readers["tiny-csv"].plugin == "tiny"
+        result = validate_files(registry, [data])  # identified by its headings
+    assert result.files[0].format == "tiny-csv"
+    assert (result.rows_read, result.accepted, result.rejected) == (2, 1, 1)
+    assert [i.cell for i in result.issues if i.severity == "error"] == ["A3"]
+
+
+def test_a_plugin_shipping_a_broken_mapping_is_named(pm, tmp_path):
+    mapping = tmp_path / "broken.toml"
+    mapping.write_text("format = 'x'\n", encoding="utf-8")
+    with registered(pm, MappingPlugin(mapping), "shaky"), pytest.raises(PluginError) as raised:
+        build_registry(pm)
+    assert "plugin 'shaky'" in raised.value.message
+
+
 def test_a_check_error_rejects_the_record_it_names(pm, tmp_path):
     path = tmp_path / "filled.xlsx"
     write_workbook(path, {"enterprise": [enterprise(1), enterprise(2)]})

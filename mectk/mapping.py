@@ -1,0 +1,275 @@
+"""Mapping files: a council's spreadsheet layout described in TOML, read with no code.
+
+:func:`load_mapping` parses and checks a mapping file against
+``schemas/mapping.schema.json`` and against the record schemas (every field named must
+exist; every mapped code must be in its code list), raising a
+:class:`~mectk.errors.UsageError` that names the file and the key. :func:`mapping_reader`
+turns a loaded :class:`Mapping` into an ordinary :class:`~mectk.specs.ReaderSpec`.
+The keys are documented in ``docs/mapping-files.md``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tomllib
+from collections.abc import Iterator
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from attrs import frozen
+
+from mectk.coerce import CoercionFailed, coerce_scalar
+from mectk.errors import SourceError, UsageError
+from mectk.grid import open_grid
+from mectk.issues import make_issue
+from mectk.schemas import FieldInfo, codelist, field_map, load_schema, normalise_text
+from mectk.sources import ColumnRule, ReadItem, ReadOptions, Source
+from mectk.specs import ReaderSpec
+from mectk.table_reader import ColumnSpec, SnapshotSpec, TableLayout, read_table
+
+DEFAULT_SOURCE_TYPES = ("xlsx", "xlsm", "csv")
+
+
+@frozen
+class SheetMapping:
+    """One ``[[sheets]]`` table: which sheet, and the layout to read it by."""
+
+    sheet: str | None
+    optional: bool
+    layout: TableLayout
+
+
+@frozen
+class Mapping:
+    """A loaded, checked mapping file."""
+
+    format: str
+    title: str
+    source_types: tuple[str, ...]
+    sheets: tuple[SheetMapping, ...]
+    identify_sheets: tuple[str, ...]
+    identify_headings: tuple[str, ...]
+    origin: str
+
+
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_mapping(path: Path | Traversable) -> Mapping:
+    """Read and check a mapping file; every problem is a UsageError naming file and key."""
+    name = path.name
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        msg = f"{name}: no such mapping file"
+        raise UsageError(msg) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{name}: not a valid TOML file: {exc}"
+        raise UsageError(msg, hint="See docs/mapping-files.md for the format.") from exc
+    schema = load_schema("mapping")
+    checker = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(checker.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"{_where(e.absolute_path)}: {e.message}" for e in errors[:10]]
+        msg = f"{name}: the mapping file has {len(errors)} problem(s):\n  " + "\n  ".join(lines)
+        raise UsageError(msg, hint="See docs/mapping-files.md for every key.")
+    return _build(data, name)
+
+
+def _date(text: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(text) if text else None
+
+
+def _check_value(info: FieldInfo, value: Any, where: str, name: str) -> None:
+    if isinstance(value, dict | list):
+        msg = f"{name}: {where}: a value must be text, a number or true/false"
+        raise UsageError(msg)
+    try:
+        coerce_scalar(value, info)
+    except CoercionFailed as exc:
+        allowed = ""
+        if info.codelist:
+            allowed = f" (one of: {', '.join(codelist(info.codelist).codes)})"
+        msg = f"{name}: {where}: {value!r} is not a valid {info.title}{allowed}"
+        raise UsageError(msg) from exc
+
+
+def _field(kind: str, field: str, where: str, name: str) -> FieldInfo:
+    info = field_map(kind).get(field)
+    if info is None or info.read_only:
+        msg = f"{name}: {where}: '{field}' is not a field of {kind} records"
+        fields = ", ".join(f for f, i in field_map(kind).items() if not i.read_only)
+        raise UsageError(msg, hint=f"The {kind} fields are: {fields}.")
+    return info
+
+
+def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> ColumnRule:
+    values = {}
+    for text, value in spec.get("values", {}).items():
+        _check_value(info, value, f"{where}.values.{text}", name)
+        values[normalise_text(text)] = value
+    return ColumnRule(
+        values=values,
+        blank=spec.get("blank", "unknown"),
+        date_formats=tuple(spec.get("date_formats", ())),
+        separators=tuple(spec.get("separators", ())),
+    )
+
+
+def _build(data: dict[str, Any], name: str) -> Mapping:
+    sheets = []
+    outcome_types = codelist("outcome_type")
+    for index, raw in enumerate(data["sheets"]):
+        kind = raw["record"]
+        at = f"sheets[{index}]"
+        constants: dict[str, Any] = {}
+        for field, value in {**data.get("constants", {}), **raw.get("constants", {})}.items():
+            if field not in field_map(kind):
+                if field in raw.get("constants", {}):
+                    _field(kind, field, f"{at}.constants", name)
+                continue
+            _check_value(
+                _field(kind, field, f"{at}.constants", name), value, f"{at}.constants.{field}", name
+            )
+            constants[field] = value
+        columns = []
+        for field, spec in raw.get("columns", {}).items():
+            info = _field(kind, field, f"{at}.columns", name)
+            spec = {"heading": spec} if isinstance(spec, str) else spec
+            rule = _rule(info, spec, f"{at}.columns.{field}", name)
+            columns.append(ColumnSpec(field, (spec["heading"], *spec.get("aliases", ())), rule))
+        snapshots = []
+        for position, spec in enumerate(raw.get("snapshots", [])):
+            where = f"{at}.snapshots[{position}]"
+            if spec["outcome_type"] not in outcome_types.codes:
+                msg = (
+                    f"{name}: {where}.outcome_type: '{spec['outcome_type']}' is not an outcome type"
+                )
+                raise UsageError(msg, hint=f"Use one of: {', '.join(outcome_types.codes)}.")
+            outcome = field_map("outcome")
+            for key in ("breakdown", "evidence_source"):
+                if key in spec:
+                    _check_value(outcome[key], spec[key], f"{where}.{key}", name)
+            snapshots.append(
+                SnapshotSpec(
+                    headings=(spec["heading"], *spec.get("aliases", ())),
+                    outcome_type=spec["outcome_type"],
+                    evidence_source=spec.get("evidence_source", "enterprise_self_report"),
+                    breakdown=spec.get("breakdown"),
+                    as_at=_date(spec.get("as_at")),
+                    rule=_rule(outcome["value"], spec, where, name),
+                )
+            )
+        layout = TableLayout(
+            kind=kind,
+            header_rows=tuple(raw.get("header_rows", ())),
+            columns=tuple(columns),
+            constants=constants,
+            skip_values={k: tuple(v) for k, v in raw.get("skip_values", {}).items()},
+            stop_at_first_blank=raw.get("stop_at_first_blank", False),
+            snapshots=tuple(snapshots),
+            as_at=_date(raw.get("as_at") or data.get("as_at")),
+            schema_headings=False,
+            ignored_headings=tuple(raw.get("ignore_columns", ())),
+        )
+        sheets.append(SheetMapping(raw.get("sheet"), raw.get("optional", False), layout))
+    identify = data.get("identify", {})
+    return Mapping(
+        format=data["format"],
+        title=data.get("title", data["format"]),
+        source_types=tuple(data.get("source_types", DEFAULT_SOURCE_TYPES)),
+        sheets=tuple(sheets),
+        identify_sheets=tuple(identify.get("sheets", ())),
+        identify_headings=tuple(identify.get("headings", ())),
+        origin=name,
+    )
+
+
+def read_with_mapping(mapping: Mapping, source: Source, options: ReadOptions) -> Iterator[ReadItem]:
+    """Read every sheet the mapping names; a missing sheet is an error unless optional."""
+    grid = open_grid(source, options)
+    yield from grid.notices
+    file = source.display_name
+    by_name = {normalise_text(n): n for n in grid.sheet_names if n is not None}
+    for sheet_mapping in mapping.sheets:
+        layout = sheet_mapping.layout
+        if options.as_at and layout.as_at is None:
+            layout = _with_as_at(layout, options.as_at)
+        if source.source_type == "csv":
+            yield from read_table(grid, None, layout, file)
+            continue
+        wanted = sheet_mapping.sheet or ""
+        actual = by_name.get(normalise_text(wanted))
+        if actual is None:
+            if not sheet_mapping.optional:
+                yield make_issue(
+                    "sheet-not-found",
+                    file=file,
+                    sheet=wanted,
+                    sheets=", ".join(n for n in grid.sheet_names if n),
+                    format=mapping.format,
+                )
+            continue
+        yield from read_table(grid, actual, layout, file)
+
+
+def _with_as_at(layout: TableLayout, as_at: datetime.date) -> TableLayout:
+    import attrs
+
+    return attrs.evolve(layout, as_at=as_at)
+
+
+def mapping_reader(mapping: Mapping) -> ReaderSpec:
+    """An ordinary reader spec that reads files by ``mapping``."""
+
+    def read(source: Source, options: ReadOptions) -> Iterator[ReadItem]:
+        return read_with_mapping(mapping, source, options)
+
+    return ReaderSpec(
+        name=mapping.format,
+        title=mapping.title,
+        read=read,
+        source_types=mapping.source_types,  # type: ignore[arg-type]
+        record_kinds=tuple(dict.fromkeys(s.layout.kind for s in mapping.sheets)),
+        description=f"mapping file {mapping.origin}",
+    )
+
+
+def mapping_claims(mapping: Mapping, source: Source) -> bool:
+    """True when ``source`` has every identifying sheet and heading of ``mapping``."""
+    if source.source_type not in mapping.source_types:
+        return False
+    if not mapping.identify_sheets and not mapping.identify_headings:
+        return False
+    names = {normalise_text(n) for n in source.sheet_names}
+    if not all(normalise_text(s) in names for s in mapping.identify_sheets):
+        return False
+    if not mapping.identify_headings:
+        return True
+    try:
+        grid = open_grid(source, ReadOptions())
+        sheet = mapping.sheets[0].sheet if source.source_type != "csv" else None
+        actual = next(
+            (
+                n
+                for n in grid.sheet_names
+                if n is None or normalise_text(n) == normalise_text(sheet or "")
+            ),
+            None,
+        )
+        seen: set[str] = set()
+        for number, cells in grid.rows(actual):
+            seen.update(normalise_text(str(c)) for c in cells if isinstance(c, str))
+            if number >= 20:
+                break
+    except SourceError:
+        return False
+    return all(normalise_text(h) in seen for h in mapping.identify_headings)

@@ -1,0 +1,352 @@
+"""Mapping files: a council layout read with no code, every row accounted for."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+
+from mectk.errors import UsageError
+from mectk.mapping import load_mapping
+from mectk.pipeline import validate_files
+from mectk.plugin_manager import build_registry, make_plugin_manager
+
+MAPPING = """
+format = "shire-tracker"
+title = "Shire council micro-enterprise tracker"
+as_at = "2025-06-30"
+
+[identify]
+sheets = ["Tracker"]
+headings = ["Ref No", "Name of Enterprise"]
+
+[constants]
+programme_id = "SH-CME"
+
+[[sheets]]
+sheet = "Tracker"
+record = "enterprise"
+header_rows = [4, 5]
+skip_values = { "Ref No" = ["TOTAL"] }
+ignore_columns = ["Comments"]
+
+[sheets.constants]
+independent = true
+cqc_status = "unknown"
+locality_id = "L-SHIRE"
+status = "trading"
+legal_form = "unknown"
+
+[sheets.columns]
+enterprise_id = "Ref No"
+trading_name = "Name of Enterprise"
+base_postcode = "Provider details / Postcode"
+first_contact_date = { heading = "Dates / First contact", date_formats = ["%d/%m/%Y"] }
+status_date = { heading = "Dates / Status since" }
+origin = { heading = "New or Existing", values = { "Exist." = "established" } }
+services = { heading = "Services offered", separators = [",", "/"] }
+dbs_checked = { heading = "Compliance / DBS Seen", blank = "no" }
+launch_date = { heading = "Dates / Started trading" }
+
+[[sheets.snapshots]]
+heading = "Approx hrs per wk"
+outcome_type = "hours_per_week"
+"""
+
+HEADINGS = [
+    ("Provider details", "Ref No"),
+    ("Provider details", "Name of Enterprise"),
+    ("Provider details", "Postcode"),
+    ("Dates", "First contact"),
+    ("Dates", "Status since"),
+    ("Dates", "Started trading"),
+    ("", "New or Existing"),
+    ("", "Services offered"),
+    ("Compliance", "DBS Seen"),
+    ("", "Approx hrs per wk"),
+    ("", "Comments"),
+]
+GROUPS = {"Provider details": (1, 3), "Dates": (4, 6), "Compliance": (9, 9)}
+
+
+def good_row(n: int) -> list[object]:
+    return [
+        f"SH-{n:04d}",
+        f"Enterprise {n}",
+        "WR5 2NP",
+        "01/04/2025",
+        45748,
+        datetime.datetime(2025, 5, 1, 14, 30),
+        "New",
+        "Cleaning, shopping / companionship",
+        "Y",
+        10 + n,
+        "fine",
+    ]
+
+
+DELIBERATE = {
+    # row offset within the data: (column heading, bad value, expected code)
+    2: ("Postcode", "QA1 1AA", "format-invalid"),
+    4: ("First contact", "31/02/2025", "date-invalid"),
+    6: ("New or Existing", "Maybe", "code-unknown"),
+    8: ("Name of Enterprise", "#REF!", "cell-error"),
+    10: ("Status since", None, "value-required"),
+}
+DATA_ROWS = 12
+FIRST_DATA_ROW = 6
+BLANKS = 1000
+
+
+def build_tracker(path: Path) -> dict[str, str]:
+    """The council's workbook; returns the expected cell of each deliberate error."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Tracker"
+    sheet["A1"] = "Shire Council Community Micro-enterprise Project – Enterprise Tracker"  # noqa: RUF001
+    sheet.merge_cells("A1:K1")
+    sheet["A2"] = "Please enter dates as DD/MM/YYYY. Y = Yes, N = No, blank if not known."
+    for group, (first, last) in GROUPS.items():
+        sheet.cell(row=4, column=first, value=group)
+        if last > first:
+            sheet.merge_cells(start_row=4, start_column=first, end_row=4, end_column=last)
+    for column, (_, child) in enumerate(HEADINGS, start=1):
+        sheet.cell(row=5, column=column, value=child)
+    expected: dict[str, str] = {}
+    for n in range(DATA_ROWS):
+        row = good_row(n)
+        number = FIRST_DATA_ROW + n
+        if n in DELIBERATE:
+            heading, bad, code = DELIBERATE[n]
+            column = [c for _, c in HEADINGS].index(heading)
+            row[column] = bad
+            expected[code] = f"{get_column_letter(column + 1)}{number}"
+        for column, value in enumerate(row, start=1):
+            sheet.cell(row=number, column=column, value=value)
+    sheet.row_dimensions[FIRST_DATA_ROW + 1].hidden = True
+    sheet.row_dimensions[FIRST_DATA_ROW + 3].hidden = True
+    total = FIRST_DATA_ROW + DATA_ROWS + BLANKS
+    sheet.cell(row=total, column=1, value="TOTAL")
+    sheet.cell(row=total, column=10, value=f"=SUM(J{FIRST_DATA_ROW}:J{total - 1})")
+    workbook.save(path)
+    return expected
+
+
+@pytest.fixture
+def tracker(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    book = tmp_path / "CME Tracker 2025-26.xlsx"
+    expected = build_tracker(book)
+    mapping = tmp_path / "shire.toml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    return book, mapping, expected
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mectk", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=dict(os.environ),
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_council_tracker_imports_through_a_mapping_with_every_row_accounted_for(tracker):
+    book, mapping_path, expected = tracker
+    registry = build_registry(make_plugin_manager(load_entrypoints=False))
+    registry = registry.with_mapping(load_mapping(mapping_path))
+    result = validate_files(registry, [book], format_name="shire-tracker")
+    report = result.as_json(version="test")
+    counts = report["counts"]
+    enterprises = DATA_ROWS
+    snapshots = DATA_ROWS  # one hours-per-week outcome per row with a value
+    assert counts["rows_read"] == enterprises + snapshots
+    assert counts["rows_read"] == counts["accepted"] + counts["rejected"]
+    assert counts["blank_rows"] == BLANKS
+    assert counts["skipped_rows"] == 1  # the TOTAL row
+    accepted_ids = {
+        r.model.enterprise_id for r in result.accepted_records if r.kind == "enterprise"
+    }
+    assert len(accepted_ids) == DATA_ROWS - len(DELIBERATE)
+    assert counts["rejected"] >= len(DELIBERATE)
+    found = {i["code"]: i for i in report["issues"] if i["severity"] == "error"}
+    for code, cell in expected.items():
+        assert found[code]["cell"] == cell, (code, found.get(code))
+        assert found[code]["sheet"] == "Tracker"
+    assert found["format-invalid"]["value"] == "***"
+    assert found["cell-error"]["value"] == "#REF!"
+    assert found["format-invalid"]["column"] == "Provider details / Postcode"
+    assert {i["code"] for i in report["issues"]} >= {"rows-hidden", "row-skipped"}
+    hidden = next(i for i in report["issues"] if i["code"] == "rows-hidden")
+    assert "2 rows" in hidden["message"]
+    assert not [i for i in report["issues"] if i["code"] == "column-unknown"]
+    matched = {c["heading"]: (c["field"], c["matched_by"]) for c in report["columns"]}
+    assert matched["Compliance / DBS Seen"] == ("dbs_checked", "mapping heading")
+    models = {
+        r.model.enterprise_id: r.model for r in result.accepted_records if r.kind == "enterprise"
+    }
+    first = models["SH-0000"]
+    assert first.first_contact_date == datetime.date(2025, 4, 1)
+    assert first.status_date == datetime.date(2025, 4, 1)  # serial 45748
+    assert first.launch_date == datetime.date(2025, 5, 1)  # a datetime, time dropped
+    assert first.services == ("home_help_domestic", "shopping_errands", "companionship_social")
+    assert first.dbs_checked is True
+    assert first.programme_id == "SH-CME"
+    hours = [r.model for r in result.accepted_records if r.kind == "outcome"]
+    assert {h.as_at_date for h in hours} == {datetime.date(2025, 6, 30)}
+    assert sorted(int(h.value) for h in hours)[:2] == [10, 11]
+
+
+def test_the_cli_validates_and_annotates_through_a_mapping(tracker, tmp_path):
+    book, mapping_path, expected = tracker
+    before = book.read_bytes()
+    out = tmp_path / "annotated.xlsx"
+    done = run(
+        "validate",
+        str(book),
+        "--mapping",
+        str(mapping_path),
+        "--json",
+        "--annotate",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["files"][0]["format"] == "shire-tracker"
+    assert book.read_bytes() == before
+    annotated = openpyxl.load_workbook(out)
+    assert annotated.sheetnames[0] == "Issues"
+    sheet = annotated["Tracker"]
+    for code, cell in expected.items():
+        assert sheet[cell].fill.fgColor.rgb.endswith("FFC7CE"), cell
+        assert f"[{code}]" in sheet[cell].comment.text
+    codes = [row[0] for row in annotated["Issues"].iter_rows(min_row=2, values_only=True)]
+    assert len(codes) == len(report["issues"])
+
+
+def test_a_mapping_with_identify_is_chosen_without_format(tracker, tmp_path):
+    book, mapping_path, _ = tracker
+    done = run("validate", str(book), "--mapping", str(mapping_path), "--json", cwd=tmp_path)
+    assert json.loads(done.stdout)["files"][0]["format"] == "shire-tracker"
+
+
+def test_period_dates_snapshots_when_the_mapping_has_no_as_at(tracker, tmp_path):
+    book, mapping_path, _ = tracker
+    mapping_path.write_text(MAPPING.replace('as_at = "2025-06-30"\n', ""), encoding="utf-8")
+    registry = build_registry(make_plugin_manager(load_entrypoints=False))
+    from mectk.sources import ReadOptions
+
+    result = validate_files(
+        registry.with_mapping(load_mapping(mapping_path)),
+        [book],
+        format_name="shire-tracker",
+        options=ReadOptions(as_at=datetime.date(2025, 9, 30)),
+    )
+    dates = {r.model.as_at_date for r in result.accepted_records if r.kind == "outcome"}
+    assert dates == {datetime.date(2025, 9, 30)}
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("format = 'x'\n[[sheets]\n", "not a valid TOML file"),
+        ("format = 'Bad Name'\n[[sheets]]\nrecord = 'enterprise'\n", "format"),
+        (
+            "format = 'ok'\n[[sheets]]\nrecord = 'enterprise'\n[sheets.columns]\nnope = 'X'\n",
+            "'nope' is not a field of enterprise",
+        ),
+        (
+            "format = 'ok'\n[[sheets]]\nrecord = 'enterprise'\n[sheets.columns]\n"
+            "origin = { heading = 'O', values = { 'x' = 'sideways' } }\n",
+            "sheets[0].columns.origin.values.x: 'sideways' is not a valid Origin",
+        ),
+        (
+            "format = 'ok'\n[[sheets]]\nrecord = 'enterprise'\n[[sheets.snapshots]]\n"
+            "heading = 'H'\noutcome_type = 'happiness'\n",
+            "'happiness' is not an outcome type",
+        ),
+        (
+            "format = 'ok'\n[[sheets]]\nrecord = 'enterprise'\nheader_rows = [1, 2, 3]\n",
+            "sheets[0].header_rows",
+        ),
+    ],
+)
+def test_mapping_file_problems_are_clear_usage_errors(tmp_path, text, needle):
+    path = tmp_path / "council.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError) as raised:
+        load_mapping(path)
+    assert needle in raised.value.message
+    assert "council.toml" in raised.value.message
+    done = run("validate", str(path), "--mapping", str(path), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_csv_through_a_mapping_with_cp1252_fallback(tmp_path):
+    mapping = tmp_path / "csv.toml"
+    mapping.write_text(
+        "format = 'metro-csv'\n[constants]\nprogramme_id = 'M'\n"
+        "[[sheets]]\nrecord = 'enterprise'\nstop_at_first_blank = true\n"
+        "[sheets.constants]\nindependent = true\ncqc_status = 'unknown'\nlegal_form = 'cic'\n"
+        "company_number = '01234567'\norigin = 'new'\n"
+        "[sheets.columns]\nenterprise_id = 'org_ref'\ntrading_name = 'org_name'\n"
+        "status = { heading = 'status', values = { 'Live' = 'trading' } }\n"
+        "status_date = 'go_live'\nfirst_contact_date = 'first_engaged'\nlaunch_date = 'go_live'\n"
+        "locality_id = 'ward_code'\nservices = 'services'\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "export.csv"
+    data.write_bytes(
+        "org_ref;org_name;status;go_live;first_engaged;ward_code;services\r\n"
+        "M-1;Caf\xe9 Club;Live;2025-04-01;2025-01-02T00:00:00;E05000001;Day activities\r\n"
+        "M-2;Tea;Live;2025-04-01;2025-01-02;E05000001;Day activities\r\n"
+        "\r\nSource: Adults BI, extracted 2025-10-03\r\nFigures are provisional\r\n".encode(
+            "cp1252"
+        )
+    )
+    registry = build_registry(make_plugin_manager(load_entrypoints=False))
+    result = validate_files(
+        registry.with_mapping(load_mapping(mapping)), [data], format_name="metro-csv"
+    )
+    assert (result.rows_read, result.accepted, result.blank_rows, result.skipped_rows) == (
+        2,
+        2,
+        1,
+        2,
+    )
+    assert [i.code for i in result.issues if i.severity != "info"] == ["encoding-fallback"]
+    names = [r.model.trading_name for r in result.accepted_records]
+    assert names == ["Café Club", "Tea"]
+
+
+def test_every_mapping_key_is_documented():
+    from mectk.schemas import load_schema
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "mapping-files.md").read_text()
+    schema = load_schema("mapping")
+    keys = set(schema["properties"]) | set(schema["properties"]["sheets"]["items"]["properties"])
+    missing = [k for k in keys if f"### {k}" not in doc]
+    assert not missing, missing
+
+
+def test_the_documented_example_mapping_loads(tmp_path):
+    import re
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "mapping-files.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", doc, re.DOTALL).group(1)
+    path = tmp_path / "county.toml"
+    path.write_text(example, encoding="utf-8")
+    mapping = load_mapping(path)
+    assert mapping.format == "county-tracker"
+    assert [s.layout.kind for s in mapping.sheets] == ["enterprise"]
