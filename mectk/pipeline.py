@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from mectk.errors import MectkError, PluginError, SourceError, UsageError
+from mectk.issues import make_issue
 from mectk.plugin_manager import Registry
 from mectk.sniff import check_input_path, sniff
 from mectk.sources import ReadItem, ReadOptions, Source
@@ -77,6 +78,8 @@ def validate_files(
                 path=str(path), sha256=sha256_of(path), format=name, sheets=source.sheet_names
             )
         )
+        if source.source_type == "xlsm":
+            result.issues.append(make_issue("macros-ignored", file=source.display_name))
         plugin = registry.readers[name].plugin
         items = _guarded(spec.read(source, options), name, plugin, source.display_name)
         validate_items(items, source_system=name, result=result)

@@ -242,3 +242,17 @@ def test_template_into_a_missing_folder_is_a_usage_error(tmp_path: Path):
     done = run("template", str(tmp_path / "nope" / "t.xlsx"))
     assert done.returncode == 2
     assert "does not exist" in done.stderr
+
+
+def test_macros_in_an_xlsm_are_ignored_with_a_warning(template: Path, tmp_path: Path):
+    import zipfile
+
+    xlsm = tmp_path / "tracker.xlsm"
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(xlsm, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("xl/vbaProject.bin", b"\x00macro")
+    done = run("validate", str(xlsm), "--json")
+    assert done.returncode == 0, done.stderr
+    codes = [i["code"] for i in json.loads(done.stdout)["issues"]]
+    assert codes == ["macros-ignored"]
