@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 
 from mectk import __version__
+from mectk.annotate import write_annotated_copy
 from mectk.atomic import atomic_output
+from mectk.mapping import load_mapping
 from mectk.pipeline import validate_files
 from mectk.plugin_manager import Registry
-from mectk.sample_data import PLANTED_ISSUES, sample_rows
+from mectk.sample_data import PLANTED_ISSUES, TRACKER_PLANTED, sample_rows, write_council_tracker
+from mectk.sources import ReadOptions
 from mectk.template import write_workbook
 from mectk.validation import ValidationResult
 
@@ -40,4 +45,31 @@ def run_demo(out: Path, registry: Registry, console: Console) -> ValidationResul
         console.print(f"  {mark} {code}: {what}")
     console.print(f"report: {report}")
     console.print(f"blank template: {out / 'template.xlsx'}")
+    _council_tracker(out, registry, console)
+    return result
+
+
+def _council_tracker(out: Path, registry: Registry, console: Console) -> ValidationResult:
+    """Read a council's own tracker layout through a bundled mapping file, and annotate it."""
+    tracker = out / "sample-council-tracker.xlsx"
+    write_council_tracker(tracker)
+    mapping_file = resources.files("mectk") / "samples" / "county-tracker.toml"
+    registry = registry.with_mapping(load_mapping(mapping_file), "demo")
+    result = validate_files(registry, [tracker], options=ReadOptions(as_at=date(2025, 6, 30)))
+    annotated = out / "sample-council-tracker-annotated.xlsx"
+    write_annotated_copy(tracker, result.issues, annotated, file_name=tracker.name)
+    report = out / "council-tracker-report.json"
+    with atomic_output(report) as temporary:
+        document = result.as_json(version=__version__)
+        temporary.write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
+    console.print(
+        f"[bold]council tracker[/] {tracker} read by mapping {mapping_file.name}: "
+        f"{result.rows_read} records, {result.accepted} accepted, {result.rejected} rejected, "
+        f"{result.blank_rows} blank rows, {result.skipped_rows} skipped"
+    )
+    found = {i.code for i in result.issues}
+    for code, what in TRACKER_PLANTED:
+        mark = "[green]found[/]" if code in found else "[red]MISSED[/]"
+        console.print(f"  {mark} {code}: {what}")
+    console.print(f"annotated copy: {annotated}; report: {report}")
     return result

@@ -7,8 +7,10 @@ the demo shows what validation reports; :data:`PLANTED_ISSUES` lists them.
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any
 
+from mectk.atomic import atomic_output
 from mectk.template import Rows
 
 D = datetime.date
@@ -195,3 +197,79 @@ def sample_rows() -> Rows:
             },
         ],
     }
+
+
+TRACKER_HEADINGS = (
+    "Ref No",
+    "Name of Enterprise",
+    "Postcode",
+    "District",
+    "Date of first contact",
+    "New or Existing",
+    "Status",
+    "Status since",
+    "Date started trading",
+    "Services offered",
+    "DBS seen?",
+    "Approx hrs per wk",
+    "DP clients",
+    "Comments",
+)
+TRACKER_PLANTED: tuple[tuple[str, str], ...] = (
+    ("date-invalid", "a date of first contact typed as 31/02/2025"),
+    ("code-unknown", "'New or Existing' answered 'Maybe'"),
+    ("date-estimated", "a first contact given as a month only"),
+    ("row-skipped", "the TOTAL row under the data"),
+    ("rows-hidden", "a row hidden in Excel"),
+)
+"""(issue code, what was planted) in the sample council tracker."""
+
+
+def write_council_tracker(path: Path) -> None:
+    """A council's own tracker layout, as kept by hand: a banner and notes row above the
+    header on row 4, text and real dates, Y/N, district names, comma-separated services,
+    a hidden row, blank rows and a TOTAL row, with the mistakes in ``TRACKER_PLANTED``.
+    """
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Tracker"
+    sheet["A1"] = "Community Micro-enterprise Project - Enterprise Tracker"
+    sheet.merge_cells("A1:N1")
+    sheet["A2"] = "Please enter dates as DD/MM/YYYY. Y = Yes, N = No, blank if not known."
+    for column, heading in enumerate(TRACKER_HEADINGS, start=1):
+        sheet.cell(row=4, column=column, value=heading)
+    districts = ("North District", "South District", "Vale")
+    rows = []
+    for n in range(1, 11):
+        rows.append(
+            [
+                f"CT-{n:03d}",
+                f"Tracker Enterprise {n}",
+                _POSTCODES[n % len(_POSTCODES)],
+                districts[n % 3],
+                f"{n}/3/2025" if n % 2 else D(2025, 3, n),
+                "New" if n % 3 else "Exist.",
+                "Y",
+                D(2025, 4, 1),
+                D(2025, 4, 1) if n % 3 else D(2018, 5, 1),
+                "Cleaning, shopping / companionship" if n % 2 else "Day club",
+                "Y" if n % 2 else None,
+                5 + n,
+                n % 4,
+                "",
+            ]
+        )
+    rows[2][4] = "31/02/2025"
+    rows[4][5] = "Maybe"
+    rows[6][4] = "March 2025"
+    for offset, values in enumerate(rows, start=5):
+        for column, value in enumerate(values, start=1):
+            sheet.cell(row=offset, column=column, value=value)
+    sheet.row_dimensions[8].hidden = True
+    total = 5 + len(rows) + 2
+    sheet.cell(row=total, column=1, value="TOTAL")
+    sheet.cell(row=total, column=12, value=f"=SUM(L5:L{total - 1})")
+    with atomic_output(path) as temporary:
+        workbook.save(temporary)

@@ -235,6 +235,12 @@ def test_demo_runs_on_bundled_sample_data(tmp_path: Path):
 
     assert {code for code, _ in PLANTED_ISSUES} <= set(counts["issues"])
     assert (tmp_path / "out" / "template.xlsx").exists()
+    from mectk.sample_data import TRACKER_PLANTED
+
+    tracker = json.loads((tmp_path / "out" / "council-tracker-report.json").read_text())
+    assert {code for code, _ in TRACKER_PLANTED} <= set(tracker["counts"]["issues"])
+    assert tracker["files"][0]["format"] == "sample-county-tracker"
+    assert (tmp_path / "out" / "sample-council-tracker-annotated.xlsx").exists()
     assert not list((tmp_path / "out").glob("*.part"))
 
 
