@@ -29,6 +29,7 @@ TRACE_ENV = "MECTK_TRACE_PLUGINS"
 BUILTIN_PLUGINS: Mapping[str, str] = {
     "canonical-workbook": "mectk.plugins.canonical_workbook",
     "core-checks": "mectk.plugins.core_checks",
+    "record-checks": "mectk.plugins.record_checks",
 }
 """Built-in plugins: registered exactly as entry-point plugins are, under these names."""
 

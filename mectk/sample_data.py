@@ -75,9 +75,6 @@ def _enterprise(n: int) -> dict[str, Any]:
 def sample_rows() -> Rows:
     """The sample programme's records, by kind, with the planted mistakes."""
     enterprises = [_enterprise(n) for n in range(1, 13)]
-    enterprises[2]["base_postcode"] = "QA1 1AA"  # format-invalid
-    del enterprises[5]["trading_name"]  # value-required
-    enterprises[7]["services"] = ["Dog walking", "cleaning"]  # code-unmapped (warning)
     episodes = []
     for n, enterprise in enumerate(enterprises, start=1):
         episodes.append(
@@ -93,6 +90,28 @@ def sample_rows() -> Rows:
                 "duration_minutes": 60,
             }
         )
+    outcomes = []
+    trading = [e for e in enterprises if e["status"] == "trading"]
+    for n, enterprise in enumerate(trading[:8], start=1):
+        outcomes.append(
+            {
+                "outcome_id": f"OC-{n:04d}",
+                "programme_id": PROGRAMME_ID,
+                "enterprise_id": enterprise["enterprise_id"],
+                "outcome_type": "hours_per_week",
+                "value": 6 + 2 * n,
+                "as_at_date": D(2025, 9, 30),
+                "evidence_source": "enterprise_self_report",
+            }
+        )
+    # the planted mistakes; records that point at a rejected enterprise are left out, so
+    # that the demo shows each mistake once rather than its knock-on effects
+    planted = {"CS-0003", "CS-0006"}
+    episodes = [e for e in episodes if e["enterprise_id"] not in planted]
+    outcomes = [o for o in outcomes if o["enterprise_id"] not in planted]
+    enterprises[2]["base_postcode"] = "QA1 1AA"  # format-invalid
+    del enterprises[5]["trading_name"]  # value-required
+    enterprises[7]["services"] = ["Dog walking", "cleaning"]  # code-unmapped (warning)
     episodes.append(
         {
             **episodes[0],
@@ -103,21 +122,10 @@ def sample_rows() -> Rows:
             "episode_date": D(2025, 6, 12),
         }
     )
-    episodes.append({**episodes[1], "episode_id": "EP-0100"})  # id-duplicate
+    episodes.append(
+        {**episodes[1], "episode_id": "EP-0100", "duration_minutes": 45}
+    )  # id-duplicate
     episodes[3]["episode_date"] = "31/02/2025"  # date-invalid
-    outcomes = []
-    for n, enterprise in enumerate(enterprises[:8], start=1):
-        outcomes.append(
-            {
-                "outcome_id": f"OC-{n:04d}",
-                "programme_id": PROGRAMME_ID,
-                "enterprise_id": enterprise["enterprise_id"],
-                "outcome_type": "hours_per_week",
-                "value": 6 + 2 * n,
-                "as_at_date": D(2025, 6, 30),
-                "evidence_source": "enterprise_self_report",
-            }
-        )
     return {
         "programme": [
             {

@@ -299,18 +299,18 @@ def test_csv_through_a_mapping_with_cp1252_fallback(tmp_path):
         "format = 'metro-csv'\n[constants]\nprogramme_id = 'M'\n"
         "[[sheets]]\nrecord = 'enterprise'\nstop_at_first_blank = true\n"
         "[sheets.constants]\nindependent = true\ncqc_status = 'unknown'\nlegal_form = 'cic'\n"
-        "company_number = '01234567'\norigin = 'new'\n"
+        "origin = 'new'\n"
         "[sheets.columns]\nenterprise_id = 'org_ref'\ntrading_name = 'org_name'\n"
         "status = { heading = 'status', values = { 'Live' = 'trading' } }\n"
         "status_date = 'go_live'\nfirst_contact_date = 'first_engaged'\nlaunch_date = 'go_live'\n"
-        "locality_id = 'ward_code'\nservices = 'services'\n",
+        "locality_id = 'ward_code'\nservices = 'services'\ncompany_number = 'company'\n",
         encoding="utf-8",
     )
     data = tmp_path / "export.csv"
     data.write_bytes(
-        "org_ref;org_name;status;go_live;first_engaged;ward_code;services\r\n"
-        "M-1;Caf\xe9 Club;Live;2025-04-01;2025-01-02T00:00:00;E05000001;Day activities\r\n"
-        "M-2;Tea;Live;2025-04-01;2025-01-02;E05000001;Day activities\r\n"
+        "org_ref;org_name;status;go_live;first_engaged;ward_code;services;company\r\n"
+        "M-1;Caf\xe9 Club;Live;2025-04-01;2025-01-02T00:00:00;E05000001;Day activities;1234567\r\n"
+        "M-2;Tea;Live;2025-04-01;2025-01-02;E05000001;Day activities;SC123456\r\n"
         "\r\nSource: Adults BI, extracted 2025-10-03\r\nFigures are provisional\r\n".encode(
             "cp1252"
         )

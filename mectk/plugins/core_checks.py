@@ -48,5 +48,8 @@ def mectk_register_checks() -> list[CheckSpec]:
             title="Record ids are unique within each kind",
             codes=("id-duplicate",),
             run=unique_ids,
+            kinds=tuple(RECORD_KINDS),
+            category="duplicate",
+            importance="high",
         )
     ]
