@@ -431,7 +431,10 @@ def report(args: argparse.Namespace, folder: Path) -> None:
     friction = frictionless_command(args.frictionless_cmd)
     friction_s: float | None = None
     if friction is None:
-        print("frictionless         skipped: not importable (pip install frictionless)")
+        print(
+            "frictionless         skipped: not importable "
+            "(pip install 'frictionless[excel]', or give --frictionless-cmd)"
+        )
     else:
         # frictionless refuses paths outside its working folder as "not safe".
         command = [*friction, "validate", "--json", path.name]

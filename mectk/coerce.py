@@ -17,6 +17,8 @@ from mectk.schemas import FieldInfo, codelist, normalise_text
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EPOCH_1904 = datetime.date(1904, 1, 1)
+NUMBER_LIMIT = 10**12
+"""No figure mectk stores comes near this; larger numbers are typing slips (or attacks)."""
 SERIAL_RANGE = (2, 2958465)  # 1900-01-01 .. 9999-12-31
 _MONTHS = {
     m: i
@@ -63,12 +65,18 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        text = value.strip()
+        return text if text.isprintable() and "  " not in text else _SPACES.sub(" ", text)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
-    return re.sub(r"\s+", " ", str(value).replace("\u00a0", " ")).strip()
+    return _SPACES.sub(" ", str(value)).strip()
 
 
 def to_date(value: Any) -> str:
@@ -187,6 +195,8 @@ def to_decimal(value: Any) -> Decimal | int:
     if isinstance(value, bool):
         raise CoercionFailed("number-invalid")
     if isinstance(value, int):
+        if abs(value) >= NUMBER_LIMIT:
+            raise CoercionFailed("out-of-range", f"numbers must be below {NUMBER_LIMIT:,}")
         return value
     if isinstance(value, float):
         result = Decimal(repr(value))
@@ -198,6 +208,8 @@ def to_decimal(value: Any) -> Decimal | int:
             raise CoercionFailed("number-invalid") from exc
     if not result.is_finite():
         raise CoercionFailed("number-invalid")
+    if abs(result) >= NUMBER_LIMIT:
+        raise CoercionFailed("out-of-range", f"numbers must be below {NUMBER_LIMIT:,}")
     return (
         int(result) if result == result.to_integral_value() and "." not in str(result) else result
     )
@@ -226,17 +238,17 @@ def to_code(value: Any, list_name: str) -> str:
 
 
 def _postcode(text: str) -> str:
-    compact = re.sub(r"\s+", "", text).upper()
+    compact = _SPACES.sub("", text).upper()
     return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
 
 
 def _company_number(text: str) -> str:
-    compact = re.sub(r"\s+", "", text).upper()
+    compact = _SPACES.sub("", text).upper()
     return compact.zfill(8) if compact.isdigit() and len(compact) < 8 else compact
 
 
 def _charity_number(text: str) -> str:
-    compact = re.sub(r"\s+", "", text).upper()
+    compact = _SPACES.sub("", text).upper()
     if compact.startswith("NIC"):
         return compact
     if compact.startswith("NI") and compact[2:].isdigit():
@@ -249,7 +261,7 @@ def _phone(text: str) -> str:
 
 
 def _upper_compact(text: str) -> str:
-    return re.sub(r"\s+", "", text).upper()
+    return _SPACES.sub("", text).upper()
 
 
 NORMALISERS: Mapping[str, Callable[[str], str]] = {
@@ -258,7 +270,7 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
     "company_number": _company_number,
     "charity_number": _charity_number,
     "phone": _phone,
-    "cqc_id": lambda t: re.sub(r"\s+", "", t),
+    "cqc_id": lambda t: _SPACES.sub("", t),
     "gss_council": _upper_compact,
     "gss_locality": _upper_compact,
     "gss_region": _upper_compact,

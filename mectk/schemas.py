@@ -15,6 +15,7 @@ from decimal import Decimal
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import jsonschema
@@ -109,10 +110,14 @@ class FieldInfo:
     default: Any = None
 
 
+_SPACES = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=65536)
 def normalise_text(text: str) -> str:
     """Casefold and collapse spacing (including non-breaking spaces and BOMs) for matching."""
     text = unicodedata.normalize("NFKC", text).replace("\ufeff", "")
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    return _SPACES.sub(" ", text).strip().casefold()
 
 
 def _kind(
@@ -375,9 +380,10 @@ def _flatten(schema: Mapping[str, Any], prefix: str, owner: str) -> list[FieldIn
     return out
 
 
+@functools.cache
 def field_map(kind: str) -> Mapping[str, FieldInfo]:
-    """``fields(kind)`` keyed by field name."""
-    return {f.name: f for f in fields(kind)}
+    """``fields(kind)`` keyed by field name (built once per kind; do not modify)."""
+    return MappingProxyType({f.name: f for f in fields(kind)})
 
 
 def schema_version() -> str:

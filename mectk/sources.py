@@ -9,7 +9,7 @@ for problems it can see itself (a missing column, an unknown heading).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,6 +104,26 @@ class ColumnRule:
     blank: Literal["unknown", "no", "zero"] = "unknown"
     date_formats: tuple[str, ...] = ()
     separators: tuple[str, ...] = ()
+
+
+class RowCells(Mapping[str, CellRef]):
+    """The cells of one row, made on demand from the sheet's columns (no object per cell)."""
+
+    __slots__ = ("_columns", "_row")
+
+    def __init__(self, columns: Mapping[str, CellRef], row: int) -> None:
+        self._columns = columns
+        self._row = row
+
+    def __getitem__(self, name: str) -> CellRef:
+        column = self._columns[name]
+        return CellRef(column.sheet, self._row, column.column, column.heading)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
 @frozen

@@ -30,6 +30,7 @@ from mectk.sources import (
     ColumnMapping,
     ColumnRule,
     ReadItem,
+    RowCells,
     SkippedRow,
     SourceRow,
 )
@@ -210,11 +211,10 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
             yield SkippedRow(sheet, number, reason)
             continue
         values: dict[str, Any] = dict(layout.constants)
-        refs: dict[str, CellRef] = {}
-        for offset, info, heading, letter, _ in columns:
+        for offset, info, _, _, _ in columns:
             raw = cells[offset] if offset < len(cells) else None
             values[info.name] = None if is_blank(raw) else raw
-            refs[info.name] = CellRef(sheet, number, letter, heading)
+        refs = RowCells(sheet_columns, number)
         yield SourceRow(
             kind=layout.kind,
             sheet=sheet,

@@ -15,11 +15,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import jsonschema
 from attrs import define, field, frozen
 
 from mectk.coerce import CoercionFailed, coerce_scalar, is_blank, read_date, split_multi
 from mectk.converter import make_converter
+from mectk.fast_check import fast_validity
 from mectk.issues import MASK, Issue, make_issue
 from mectk.models import MODELS
 from mectk.schemas import (
@@ -193,7 +195,8 @@ class _RowChecker:
         self._derive(row, data)
         nested = _nest(data)
         reported: set[tuple[str, str]] = set()
-        for error in validator(row.kind).iter_errors(nested):
+        errors = () if fast_validity(row.kind)(nested) else validator(row.kind).iter_errors(nested)
+        for error in errors:
             for name, issue in self._schema_issues(error, row, record_id, nested):
                 # one "required" error per missing field, each listing them all: report once
                 if name not in bad_fields and (issue.code, name) not in reported:
@@ -202,7 +205,8 @@ class _RowChecker:
         if any(i.severity == "error" for i in issues):
             return None, issues
         model: Any = self.converter.structure(nested, MODELS[row.kind])
-        return AcceptedRecord(row.kind, model, row), issues
+        # the model holds the values now; keep only where they came from
+        return AcceptedRecord(row.kind, model, attrs.evolve(row, values={})), issues
 
     @staticmethod
     def _record_id(row: SourceRow) -> str | None:

@@ -99,3 +99,10 @@ def test_multi_value_cells_split_on_separators_but_keep_labels_with_commas():
         "Cleaning", "shopping", "companionship"]
     assert split_multi("Health, fitness and wellbeing; Cooking", services) == [
         "Health, fitness and wellbeing", "Cooking"]
+
+
+def test_huge_numbers_are_out_of_range_not_a_crash():
+    for raw in ("1e40", 1e40, 10**40):
+        with pytest.raises(CoercionFailed) as failed:
+            to_decimal(raw)
+        assert failed.value.code == "out-of-range"
