@@ -7,10 +7,8 @@ Exit codes: 0 valid, 1 data errors, 2 usage, 3 unreadable input, 4 internal or p
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +19,7 @@ from rich.table import Table
 
 from mectk import __version__
 from mectk.errors import MectkError, UsageError
+from mectk.jsonio import dumps
 from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
 from mectk.sources import ReadOptions
 from mectk.validation import ValidationResult
@@ -33,14 +32,8 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return str(value)
-
-
 def _print_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=_json_default))
+    click.echo(dumps(document))
 
 
 def guarded(command: F) -> F:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -11,7 +10,7 @@ from rich.console import Console
 
 from mectk import __version__
 from mectk.annotate import write_annotated_copy
-from mectk.atomic import atomic_output
+from mectk.jsonio import write_json
 from mectk.mapping import load_mapping
 from mectk.pipeline import validate_files
 from mectk.plugin_manager import Registry
@@ -31,18 +30,13 @@ def run_demo(out: Path, registry: Registry, console: Console) -> ValidationResul
     write_workbook(out / "template.xlsx")
     result = validate_files(registry, [sample])
     report = out / "validation-report.json"
-    with atomic_output(report) as temporary:
-        document = result.as_json(version=__version__)
-        temporary.write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
+    write_json(report, result.as_json(version=__version__))
     console.print(f"[bold]mectk demo[/] {__version__}: sample data written to {sample}")
     console.print(
         f"validated {result.rows_read} rows: {result.accepted} accepted, {result.rejected} "
         f"rejected, {result.blank_rows} blank; records {result.record_counts()}"
     )
-    found = {i.code for i in result.issues}
-    for code, what in PLANTED_ISSUES:
-        mark = "[green]found[/]" if code in found else "[red]MISSED[/]"
-        console.print(f"  {mark} {code}: {what}")
+    _planted(result, PLANTED_ISSUES, console)
     console.print(f"report: {report}")
     console.print(f"blank template: {out / 'template.xlsx'}")
     _council_tracker(out, registry, console)
@@ -59,17 +53,22 @@ def _council_tracker(out: Path, registry: Registry, console: Console) -> Validat
     annotated = out / "sample-council-tracker-annotated.xlsx"
     write_annotated_copy(tracker, result.issues, annotated, file_name=tracker.name)
     report = out / "council-tracker-report.json"
-    with atomic_output(report) as temporary:
-        document = result.as_json(version=__version__)
-        temporary.write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
+    write_json(report, result.as_json(version=__version__))
     console.print(
         f"[bold]council tracker[/] {tracker} read by mapping {mapping_file.name}: "
         f"{result.rows_read} records, {result.accepted} accepted, {result.rejected} rejected, "
         f"{result.blank_rows} blank rows, {result.skipped_rows} skipped"
     )
-    found = {i.code for i in result.issues}
-    for code, what in TRACKER_PLANTED:
-        mark = "[green]found[/]" if code in found else "[red]MISSED[/]"
-        console.print(f"  {mark} {code}: {what}")
+    _planted(result, TRACKER_PLANTED, console)
     console.print(f"annotated copy: {annotated}; report: {report}")
     return result
+
+
+def _planted(
+    result: ValidationResult, planted: tuple[tuple[str, str], ...], console: Console
+) -> None:
+    """Say, for each planted mistake, whether validation found it."""
+    found = {i.code for i in result.issues}
+    for code, what in planted:
+        mark = "[green]found[/]" if code in found else "[red]MISSED[/]"
+        console.print(f"  {mark} {code}: {what}")
