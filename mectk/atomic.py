@@ -18,6 +18,12 @@ def atomic_output(path: Path) -> Iterator[Path]:
     On any exception the temporary file is removed and ``path`` is left untouched.
     A missing or read-only folder is a :class:`~mectk.errors.UsageError` (exit 2).
     """
+    if not path.name or path.name in (".", ".."):
+        msg = f"'{path}' is not a file name"
+        raise UsageError(msg)
+    if path.is_dir():
+        msg = f"{path}: is a folder; give a file name"
+        raise UsageError(msg)
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
         msg = f"{path}: the folder {folder} does not exist"

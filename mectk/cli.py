@@ -25,7 +25,7 @@ from mectk.sources import ReadOptions
 from mectk.validation import ValidationResult
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_DATA, EXIT_INTERNAL = 0, 1, 4
 
 
 def _err() -> Console:
@@ -207,6 +207,9 @@ def validate_command(
     if annotate_out is not None and len(files) != 1:
         msg = "--annotate takes exactly one input file"
         raise UsageError(msg)
+    if annotate_out is not None and (not annotate_out.name or annotate_out.is_dir()):
+        msg = f"--annotate needs a file name, not '{annotate_out}'"
+        raise UsageError(msg, hint="For example: --annotate checked.xlsx")
     result = validate_files(registry, files, format_name=format_name, options=options)
     if annotate_out is not None:
         _annotate(files[0], result, annotate_out)
@@ -226,9 +229,15 @@ def _reading_setup(
     registry = _registry()
     if mapping_file is not None:
         mapping = load_mapping(mapping_file)
+        if format_name is not None and format_name != mapping.format:
+            msg = (
+                f"--mapping reads the '{mapping.format}' format, but --format names "
+                f"'{format_name}'; give one or the other"
+            )
+            raise UsageError(msg)
         registry = registry.with_mapping(mapping)
-        format_name = format_name or mapping.format
-    as_at = parse_period(period).end if period else None
+        format_name = mapping.format
+    as_at = parse_period(period).end if period is not None else None
     return registry, format_name, ReadOptions(encoding=encoding, as_at=as_at)
 
 
@@ -270,7 +279,8 @@ def render_result(result: ValidationResult, examples: int) -> None:
         for heading in ("where", "record", "message"):
             table.add_column(heading)
         for issue in issues[:examples]:
-            where = "!".join(str(p) for p in (issue.file, issue.sheet, issue.cell) if p)
+            place = issue.cell or (f"row {issue.row}" if issue.row else None)
+            where = "!".join(str(p) for p in (issue.file, issue.sheet, place) if p)
             table.add_row(escape(where), escape(issue.record_id or ""), escape(issue.message))
         console.print(table)
         console.print(f"  [dim]hint:[/] {escape(first.hint)}")

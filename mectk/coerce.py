@@ -17,7 +17,8 @@ from mectk.schemas import FieldInfo, codelist, normalise_text
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EPOCH_1904 = datetime.date(1904, 1, 1)
-NUMBER_LIMIT = 10**12
+NUMBER_DIGITS = 12
+NUMBER_LIMIT = 10**NUMBER_DIGITS
 """No figure mectk stores comes near this; larger numbers are typing slips (or attacks)."""
 SERIAL_RANGE = (2, 2958465)  # 1900-01-01 .. 9999-12-31
 _MONTHS = {
@@ -68,7 +69,8 @@ def is_blank(value: Any) -> bool:
 _SPACES = re.compile(r"\s+")
 
 
-def _text_of(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as text: spacing collapsed, whole floats without ``.0``, dates as ISO."""
     if isinstance(value, str):
         text = value.strip()
         return text if text.isprintable() and "  " not in text else _SPACES.sub(" ", text)
@@ -104,7 +106,7 @@ def read_date(
         epoch = EPOCH_1904 if date1904 else EXCEL_EPOCH
         note = "date-serial-60" if int(value) == 60 and not date1904 else None
         return (epoch + datetime.timedelta(days=int(value))).isoformat(), note
-    text = _text_of(value)
+    text = cell_text(value)
     for form in formats:
         try:
             parsed = datetime.datetime.strptime(text, form).date()  # noqa: DTZ007 - a date
@@ -128,7 +130,10 @@ def _parse_month_text(text: str) -> datetime.date | None:
     if len(m[1]) > 3 and not _FULL_MONTHS.get(m[1].lower()):
         return None
     year = int(m[2]) + (2000 if len(m[2]) == 2 else 0)
-    return datetime.date(year, _MONTHS[m[1][:3].lower()], 1)
+    try:
+        return datetime.date(year, _MONTHS[m[1][:3].lower()], 1)
+    except ValueError:
+        return None
 
 
 def _parse_date_text(text: str) -> datetime.date | None:
@@ -144,7 +149,7 @@ def _parse_date_text(text: str) -> datetime.date | None:
         m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", text)
         if m:  # always day first: never parse slash dates month-first
             day, month, year = int(m[1]), int(m[2]), int(m[3])
-            year += 2000 if year < 100 else 0
+            year += 2000 if len(m[3]) == 2 else 0
         else:
             m = re.fullmatch(r"(\d{1,2})[\s\-]([A-Za-z]{3})[A-Za-z]*[\s\-](\d{4})", text)
             if not m or m[2].lower() not in _MONTHS:
@@ -161,7 +166,7 @@ def to_datetime(value: Any) -> str:
     if isinstance(value, datetime.datetime):
         return value.isoformat()
     try:
-        return datetime.datetime.fromisoformat(_text_of(value)).isoformat()
+        return datetime.datetime.fromisoformat(cell_text(value)).isoformat()
     except ValueError as exc:
         raise CoercionFailed("date-invalid") from exc
 
@@ -170,15 +175,19 @@ def to_integer(value: Any) -> int:
     """A whole number from a number cell or digits in text."""
     if isinstance(value, bool):
         raise CoercionFailed("integer-invalid")
+    if isinstance(value, int | float) and abs(value) >= NUMBER_LIMIT:
+        raise CoercionFailed("out-of-range", f"numbers must be below {NUMBER_LIMIT:,}")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
         raise CoercionFailed("integer-invalid")
-    text = _text_of(value).replace(",", "")
-    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+    text = cell_text(value).replace(",", "")
+    if re.fullmatch(r"[+-]?\d{1,15}(\.0+)?", text):
         return int(Decimal(text))
+    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+        raise CoercionFailed("out-of-range", f"numbers must be below {NUMBER_LIMIT:,}")
     raise CoercionFailed("integer-invalid" if _is_number(text) else "number-invalid")
 
 
@@ -201,14 +210,14 @@ def to_decimal(value: Any) -> Decimal | int:
     if isinstance(value, float):
         result = Decimal(repr(value))
     else:
-        text = _text_of(value).replace(",", "").replace("£", "").strip()
+        text = cell_text(value).replace(",", "").replace("£", "").strip()
         try:
             result = Decimal(text)
         except InvalidOperation as exc:
             raise CoercionFailed("number-invalid") from exc
     if not result.is_finite():
         raise CoercionFailed("number-invalid")
-    if abs(result) >= NUMBER_LIMIT:
+    if result.adjusted() >= NUMBER_DIGITS:
         raise CoercionFailed("out-of-range", f"numbers must be below {NUMBER_LIMIT:,}")
     return (
         int(result) if result == result.to_integral_value() and "." not in str(result) else result
@@ -221,7 +230,7 @@ def to_boolean(value: Any) -> bool:
         return value
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
-    word = normalise_text(_text_of(value))
+    word = normalise_text(cell_text(value))
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
@@ -231,7 +240,7 @@ def to_boolean(value: Any) -> bool:
 
 def to_code(value: Any, list_name: str) -> str:
     """The code for a code, label or alias (any case and spacing) in ``list_name``."""
-    found = codelist(list_name).lookup(_text_of(value))
+    found = codelist(list_name).lookup(cell_text(value))
     if found is None:
         raise CoercionFailed("code-unknown")
     return found
@@ -280,7 +289,7 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
 
 def to_text(value: Any, format_name: str | None) -> str:
     """Text with spacing collapsed and, for UK reference formats, normalised."""
-    text = _text_of(value)
+    text = cell_text(value)
     normaliser = NORMALISERS.get(format_name or "")
     return normaliser(text) if normaliser else text
 
@@ -309,7 +318,7 @@ def split_multi(value: Any, info: FieldInfo, separators: tuple[str, ...] = ()) -
     (``Cleaning, shopping / companionship``).
     """
     pattern = "|".join(re.escape(s) for s in (";", "\n", *separators))
-    parts = [p.strip() for p in re.split(pattern, _text_of(value)) if p.strip()]
+    parts = [p.strip() for p in re.split(pattern, cell_text(value)) if p.strip()]
     if info.value_kind != "code" or info.codelist is None:
         return parts
     cl = codelist(info.codelist)

@@ -14,6 +14,7 @@ import codecs
 import csv
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -21,11 +22,15 @@ from typing import Any, Protocol
 from attrs import frozen
 from defusedxml import ElementTree
 
-from mectk.errors import SourceError
+from mectk.errors import SourceError, UsageError
 from mectk.issues import Issue, make_issue
 from mectk.sources import CellProblem, ReadOptions, Source
 
 CSV_SNIFF_BYTES = 65536
+CSV_FIELD_LIMIT = 1 << 20
+MAX_SHEET_CELLS = 20_000_000
+"""Largest used range read from one sheet (rows x columns); larger is refused before
+python-calamine loads it, because calamine allocates the whole range."""
 CHUNK = 1 << 20
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -34,10 +39,13 @@ PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 @frozen
 class SheetFacts:
-    """What the byte-level pass found in one sheet."""
+    """What the byte-level pass found in one sheet: hidden rows, problem cells, and the
+    extent of the used range (rows from the row tags, columns from ``<dimension>``)."""
 
     hidden_rows: frozenset[int] = frozenset()
     problems: Mapping[tuple[int, int], CellProblem] = {}
+    last_row: int = 0
+    last_column: int = 0
 
 
 class Grid(Protocol):
@@ -103,6 +111,19 @@ class WorkbookGrid:
         return self._facts[key]
 
     def rows(self, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
+        facts = self.facts(sheet)
+        cells = facts.last_row * max(facts.last_column, 1)
+        if cells > MAX_SHEET_CELLS:
+            msg = (
+                f"{self.source.display_name}: sheet '{sheet}' spans {facts.last_row:,} rows "
+                f"by {facts.last_column:,} columns ({cells:,} cells); mectk reads at most "
+                f"{MAX_SHEET_CELLS:,} cells a sheet"
+            )
+            raise SourceError(
+                msg,
+                hint="Delete stray cells far below or to the right of the "
+                "data (Ctrl+End shows the last used cell), then save again.",
+            )
         data = self._sheet(sheet)
         start = data.start
         pad = [""] * (start[1] if start else 0)
@@ -159,10 +180,19 @@ def _workbook_parts(path: Path) -> tuple[dict[str, str], bool]:
 _ROW_TAG = re.compile(rb"<row\b([^>]*)>")
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-_ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>\s*<v>([^<]*)</v>')
-_BARE_FORMULA = re.compile(
-    rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v></v>)?\s*</c>'
+_FORMULA = rb"<f\b[^>]*?(?:/>|>[^<]*</f>)"
+_ERROR_CELL = re.compile(
+    rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>\s*(?:'
+    + _FORMULA
+    + rb")?\s*<v>([^<]*)</v>"
 )
+_BARE_FORMULA = re.compile(
+    rb'<c\b([^>]*?)\br="([A-Z]{1,3})(\d+)"([^>]*)>\s*'
+    + _FORMULA
+    + rb"\s*(?:<v\s*/>|<v></v>)?\s*</c>"
+)
+_TEXT_RESULT = re.compile(rb'\bt="str"')
+_DIMENSION = re.compile(rb'<dimension\b[^>]*\bref="(?:[A-Z]{1,3}\d+:)?([A-Z]{1,3})(\d+)"')
 
 
 def _column_number(letters: bytes) -> int:
@@ -176,39 +206,53 @@ def _scan_sheet(path: Path, member: str) -> SheetFacts:
     """One streaming pass over a sheet's XML bytes for hidden rows and problem cells."""
     hidden: set[int] = set()
     problems: dict[tuple[int, int], CellProblem] = {}
+    last_row = last_column = 0
     try:
         with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
             carry = b""
+            first = True
             while chunk := handle.read(CHUNK):
+                if first:
+                    dimension = _DIMENSION.search(chunk)
+                    if dimension:
+                        last_column = _column_number(dimension.group(1))
+                    first = False
                 data = carry + chunk
                 cut = data.rfind(b"</row>")
                 if cut < 0:
                     carry = data
                     continue
                 cut += len(b"</row>")
-                _scan_block(data[:cut], hidden, problems)
+                last_row = max(last_row, _scan_block(data[:cut], hidden, problems))
                 carry = data[cut:]
-            _scan_block(carry, hidden, problems)
+            last_row = max(last_row, _scan_block(carry, hidden, problems))
     except (KeyError, zipfile.BadZipFile, OSError):
         return SheetFacts()
-    return SheetFacts(frozenset(hidden), problems)
+    return SheetFacts(frozenset(hidden), problems, last_row, last_column)
 
 
 def _scan_block(
     block: bytes, hidden: set[int], problems: dict[tuple[int, int], CellProblem]
-) -> None:
+) -> int:
+    """Record hidden rows and problem cells in ``block``; return its last row number."""
+    last_row = 0
     for match in _ROW_TAG.finditer(block):
         attrs = match.group(1)
-        if _HIDDEN.search(attrs):
-            number = _ROW_NUMBER.search(attrs)
-            if number:
+        number = _ROW_NUMBER.search(attrs)
+        if number:
+            last_row = max(last_row, int(number.group(1)))
+            if _HIDDEN.search(attrs):
                 hidden.add(int(number.group(1)))
     for match in _ERROR_CELL.finditer(block):
         key = (int(match.group(2)), _column_number(match.group(1)))
         problems[key] = CellProblem("cell-error", match.group(3).decode("utf-8", "replace"))
     for match in _BARE_FORMULA.finditer(block):
-        key = (int(match.group(2)), _column_number(match.group(1)))
+        attrs = match.group(1) + match.group(4)
+        if _TEXT_RESULT.search(attrs) and b"<v></v>" in match.group(0):
+            continue  # a formula whose saved result is the empty text
+        key = (int(match.group(3)), _column_number(match.group(2)))
         problems.setdefault(key, CellProblem("formula-not-calculated", "formula"))
+    return last_row
 
 
 class CsvGrid:
@@ -220,6 +264,7 @@ class CsvGrid:
         self.date1904 = False
         self.notices: list[Issue] = []
         self.encoding = self._choose_encoding(options.encoding)
+        csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
         with source.path.open(encoding=self.encoding, newline="") as handle:
             sample = handle.read(CSV_SNIFF_BYTES)
         self.dialect: Any = _dialect(sample)
@@ -228,14 +273,24 @@ class CsvGrid:
         name = self.source.display_name
         if wanted:
             try:
-                codecs.lookup(wanted)
+                info = codecs.lookup(wanted)
             except LookupError as exc:
                 msg = f"unknown encoding '{wanted}'"
-                raise SourceError(msg, hint="Use an encoding such as utf-8 or cp1252.") from exc
+                raise UsageError(msg, hint="Use an encoding such as utf-8 or cp1252.") from exc
+            if not getattr(info, "_is_text_encoding", True):
+                msg = f"'{wanted}' is not a text encoding"
+                raise UsageError(msg, hint="Use an encoding such as utf-8 or cp1252.")
             bad = _first_bad_byte(self.source.path, wanted)
             if bad:
                 msg = f"{name}: line {bad[0]} has a byte that is not valid {wanted} ({bad[1]})"
                 raise SourceError(msg, hint="Check --encoding, or save the file as UTF-8.")
+            return wanted
+        if self.source.head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            wanted = "utf-16"  # Excel's "Unicode text": the byte-order mark says so
+            bad = _first_bad_byte(self.source.path, wanted)
+            if bad:
+                msg = f"{name}: line {bad[0]} is not valid UTF-16 ({bad[1]})"
+                raise SourceError(msg, hint="Save the file again as CSV UTF-8.")
             return wanted
         bad = _first_bad_byte(self.source.path, "utf-8-sig")
         if bad is None:
@@ -249,10 +304,25 @@ class CsvGrid:
         raise SourceError(msg, hint="Save the file as UTF-8, or give --encoding.")
 
     def rows(self, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
+        """Rows numbered as a spreadsheet shows them: a quoted cell over several lines is
+        one row. Broken quoting or an oversized field is a :class:`SourceError`."""
         with self.source.path.open(encoding=self.encoding, newline="") as handle:
-            reader = csv.reader(handle, self.dialect)
-            for cells in reader:
-                yield reader.line_num, cells
+            reader = csv.reader(handle, self.dialect, strict=True)
+            number = 0
+            try:
+                for cells in reader:
+                    number += 1
+                    yield number, cells
+            except csv.Error as exc:
+                msg = (
+                    f"{self.source.display_name}: row {number + 1} (line {reader.line_num}) "
+                    f"cannot be read as CSV: {exc}"
+                )
+                raise SourceError(
+                    msg,
+                    hint="Check the quotes in that row; a quoted cell must "
+                    "end with a closing quote.",
+                ) from exc
 
     def merged_ranges(self, sheet: str | None) -> list[tuple[int, int, int, int]]:
         return []
@@ -262,16 +332,19 @@ class CsvGrid:
 
 
 def _dialect(sample: str) -> Any:
-    """The CSV dialect, with the delimiter that splits the first line into most columns.
+    """The CSV dialect whose delimiter splits the most lines into the same number of fields.
 
-    The header line is the most regular line of a council export; ``csv.Sniffer`` over
-    the whole sample is easily misled by commas in footnotes.
+    Counting over the first lines (not one line) copes with banner rows above the header
+    and with commas in footnotes, which mislead ``csv.Sniffer``.
     """
-    first = next((line for line in sample.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    if counts[best] == 0:
-        return csv.excel
+    lines = [line for line in sample.splitlines() if line.strip()][:50]
+    best, best_score = ",", 0
+    for delimiter in (",", ";", "\t", "|"):
+        counts = Counter(line.count(delimiter) for line in lines)
+        fields, agreeing = max(counts.items(), key=lambda item: (item[1], item[0]), default=(0, 0))
+        score = agreeing * (fields > 0) * 1000 + fields
+        if score > best_score:
+            best, best_score = delimiter, score
 
     class Sniffed(csv.excel):
         delimiter = best

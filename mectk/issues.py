@@ -14,7 +14,6 @@ from typing import Any, Literal
 from attrs import frozen
 
 Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 MASK = "***"
 
 
@@ -56,14 +55,14 @@ CATALOGUE: Mapping[str, IssueType] = {
             "header-not-found",
             "error",
             "Header row not found",
-            "No header row with the expected column headings was found on sheet '{sheet}'.",
+            "No header row with the expected column headings was found on {place}{detail}.",
             "Put the column headings from the template in one row above the data.",
         ),
         _t(
             "column-missing",
             "error",
             "Required column is missing",
-            "The column '{column}' is required but sheet '{sheet}' has no such heading.",
+            "The column '{column}' is required but {place} has no such heading.",
             "Add a column headed '{column}' (copy it from mectk template).",
         ),
         _t(
@@ -98,7 +97,7 @@ CATALOGUE: Mapping[str, IssueType] = {
             "rows-hidden",
             "info",
             "Hidden rows were read",
-            "{count} rows on sheet '{sheet}' are hidden in Excel; they were read like the others.",
+            "Rows hidden in Excel on sheet '{sheet}': {count}. They were read like the others.",
             "Unhide them in Excel to check them, or delete rows that should not be imported.",
         ),
         _t(
@@ -107,6 +106,13 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Not UTF-8; read as Windows-1252",
             "Not valid UTF-8 (line {row}, byte {detail}); the file was read as Windows-1252.",
             "Check that accented letters and £ signs look right, or save the file as UTF-8.",
+        ),
+        _t(
+            "as-at-missing",
+            "error",
+            "Snapshot columns have no date",
+            "The snapshot columns ({column}) on {place} have no as-at date, so they were not read.",
+            "Give --period (its last day is used), or an as_at date in the mapping file.",
         ),
         _t(
             "row-skipped",
@@ -407,7 +413,9 @@ def make_issue(code: str, *, severity: Severity | None = None, **context: Any) -
     message and hint templates. Pass ``value`` already masked for personal fields.
     """
     kind = CATALOGUE[code]
-    fill = _Blank({k: ("" if v is None else v) for k, v in context.items()})
+    sheet = context.get("sheet")
+    place = f"sheet '{sheet}'" if sheet else "the file"
+    fill = _Blank({"place": place, **{k: ("" if v is None else v) for k, v in context.items()}})
     location = {
         k: context.get(k)
         for k in ("file", "sheet", "cell", "row", "column", "field", "record_id", "value")

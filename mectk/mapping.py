@@ -24,7 +24,14 @@ from mectk.coerce import CoercionFailed, coerce_scalar
 from mectk.errors import SourceError, UsageError
 from mectk.grid import open_grid
 from mectk.issues import make_issue
-from mectk.schemas import FieldInfo, codelist, field_map, load_schema, normalise_text
+from mectk.schemas import (
+    FieldInfo,
+    codelist,
+    field_map,
+    field_validator,
+    load_schema,
+    normalise_text,
+)
 from mectk.sources import ColumnRule, ReadItem, ReadOptions, Source
 from mectk.specs import ReaderSpec
 from mectk.table_reader import ColumnSpec, SnapshotSpec, TableLayout, read_table
@@ -88,18 +95,27 @@ def _date(text: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(text) if text else None
 
 
-def _check_value(info: FieldInfo, value: Any, where: str, name: str) -> None:
+def _check_value(
+    info: FieldInfo, value: Any, where: str, name: str, kind: str | None = None
+) -> None:
+    """Refuse a mapped or constant value the field could never accept; with ``kind``, the
+    value is also checked against the field's schema (patterns, ranges)."""
     if isinstance(value, dict | list):
         msg = f"{name}: {where}: a value must be text, a number or true/false"
         raise UsageError(msg)
     try:
-        coerce_scalar(value, info)
+        coerced = coerce_scalar(value, info)
     except CoercionFailed as exc:
         allowed = ""
         if info.codelist:
             allowed = f" (one of: {', '.join(codelist(info.codelist).codes)})"
         msg = f"{name}: {where}: {value!r} is not a valid {info.title}{allowed}"
         raise UsageError(msg) from exc
+    if kind is not None and "." not in info.name and not info.multi:
+        error = next(iter(field_validator(kind, info.name).iter_errors(coerced)), None)
+        if error is not None:
+            msg = f"{name}: {where}: {value!r} is not a valid {info.title}"
+            raise UsageError(msg, hint=info.hint)
 
 
 def _field(kind: str, field: str, where: str, name: str) -> FieldInfo:
@@ -111,11 +127,27 @@ def _field(kind: str, field: str, where: str, name: str) -> FieldInfo:
     return info
 
 
+BLANK_KINDS = {"no": ("boolean",), "zero": ("integer", "decimal")}
+
+
 def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> ColumnRule:
     values = {}
     for text, value in spec.get("values", {}).items():
         _check_value(info, value, f"{where}.values.{text}", name)
         values[normalise_text(text)] = value
+    blank = spec.get("blank", "unknown")
+    if blank in BLANK_KINDS and info.value_kind not in BLANK_KINDS[blank]:
+        msg = (
+            f"{name}: {where}.blank: '{blank}' does not fit {info.title}, which is "
+            f"{'a list of ' if info.multi else ''}{info.value_kind} values"
+        )
+        raise UsageError(msg, hint="'no' is for yes/no columns, 'zero' for numbers.")
+    for form in spec.get("date_formats", ()):
+        try:
+            datetime.datetime.strptime(datetime.date(2025, 4, 1).strftime(form), form)  # noqa: DTZ007
+        except ValueError as exc:
+            msg = f"{name}: {where}.date_formats: '{form}' is not a date format ({exc})"
+            raise UsageError(msg, hint="Use strptime codes such as %d/%m/%Y or %B %Y.") from exc
     return ColumnRule(
         values=values,
         blank=spec.get("blank", "unknown"),
@@ -131,14 +163,14 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
         kind = raw["record"]
         at = f"sheets[{index}]"
         constants: dict[str, Any] = {}
-        for field, value in {**data.get("constants", {}), **raw.get("constants", {})}.items():
+        sheet_constants = raw.get("constants", {})
+        for field, value in {**data.get("constants", {}), **sheet_constants}.items():
+            where = f"{at}.constants" if field in sheet_constants else "constants"
             if field not in field_map(kind):
-                if field in raw.get("constants", {}):
-                    _field(kind, field, f"{at}.constants", name)
+                if field in sheet_constants:
+                    _field(kind, field, where, name)
                 continue
-            _check_value(
-                _field(kind, field, f"{at}.constants", name), value, f"{at}.constants.{field}", name
-            )
+            _check_value(_field(kind, field, where, name), value, f"{where}.{field}", name, kind)
             constants[field] = value
         columns = []
         for field, spec in raw.get("columns", {}).items():
@@ -147,6 +179,7 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             rule = _rule(info, spec, f"{at}.columns.{field}", name)
             columns.append(ColumnSpec(field, (spec["heading"], *spec.get("aliases", ())), rule))
         snapshots = []
+        seen_measures: set[tuple[str, str | None, str | None]] = set()
         for position, spec in enumerate(raw.get("snapshots", [])):
             where = f"{at}.snapshots[{position}]"
             if spec["outcome_type"] not in outcome_types.codes:
@@ -158,6 +191,14 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             for key in ("breakdown", "evidence_source"):
                 if key in spec:
                     _check_value(outcome[key], spec[key], f"{where}.{key}", name)
+            measure = (spec["outcome_type"], spec.get("breakdown"), spec.get("as_at"))
+            if measure in seen_measures:
+                msg = (
+                    f"{name}: {where}: another snapshot column on this sheet already gives "
+                    f"{spec['outcome_type']} {spec.get('breakdown') or ''} for the same date"
+                )
+                raise UsageError(msg, hint="Give each snapshot column its own breakdown or as_at.")
+            seen_measures.add(measure)
             snapshots.append(
                 SnapshotSpec(
                     headings=(spec["heading"], *spec.get("aliases", ())),

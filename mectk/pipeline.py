@@ -44,7 +44,12 @@ def choose_reader(
             f"{source.display_name}: the {spec.name} format reads {expected} files, but this "
             f"file looks like {source.describe()}"
         )
-        raise SourceError(msg, hint="Save the file from Excel as an .xlsx workbook.")
+        hint = (
+            "Save the file from Excel as an .xlsx workbook."
+            if "xlsx" in spec.source_types
+            else "Save the file as CSV UTF-8."
+        )
+        raise SourceError(msg, hint=hint)
     return format_name, spec
 
 
@@ -83,5 +88,5 @@ def validate_files(
         plugin = registry.readers[name].plugin
         items = _guarded(spec.read(source, options), name, plugin, source.display_name)
         validate_items(items, source_system=name, result=result)
-    run_checks(result, (r.spec for r in registry.checks.values()))
+    run_checks(result, [(r.plugin, r.spec) for r in registry.checks.values()])
     return result

@@ -188,7 +188,18 @@ class Registry:
     mappings: Mapping[str, Registered[LoadedMapping]] = {}
 
     def with_mapping(self, mapping: LoadedMapping, plugin: str = "command line") -> Registry:
-        """This registry plus a format read by ``mapping`` (it replaces a same-named one)."""
+        """This registry plus a format read by ``mapping``.
+
+        A mapping may replace the same mapping shipped by a plugin (a council testing a
+        new version of its layout), never a format written in code.
+        """
+        existing = self.readers.get(mapping.format)
+        if existing is not None and mapping.format not in self.mappings:
+            msg = (
+                f"{mapping.origin}: the format name '{mapping.format}' is already used by "
+                f"plugin '{existing.plugin}'"
+            )
+            raise UsageError(msg, hint="Give the mapping another format name.")
         return attrs.evolve(
             self,
             readers={**self.readers, mapping.format: Registered(mapping_reader(mapping), plugin)},

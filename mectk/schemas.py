@@ -272,6 +272,15 @@ StrictValidator = jsonschema.validators.extend(
 
 
 @functools.cache
+def field_validator(kind: str, field: str) -> jsonschema.protocols.Validator:
+    """A validator for one top-level field's value of ``kind`` (used for mapping constants)."""
+    rk = RECORD_KINDS[kind]
+    schema = _inline_refs(record_schema(kind)["properties"][field], rk.schema_name)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return StrictValidator(schema, format_checker=checker)
+
+
+@functools.cache
 def validator(kind: str) -> jsonschema.protocols.Validator:
     """A draft 2020-12 validator for ``kind``, checking ``date`` and ``date-time`` formats.
 
@@ -390,8 +399,3 @@ def schema_version() -> str:
     """Version of the interchange standard these schemas define."""
     version: str = load_schema("enterprise")["x-schema-version"]
     return version
-
-
-def iter_schema_names() -> Sequence[str]:
-    """Names of every shipped schema file."""
-    return SCHEMA_FILES

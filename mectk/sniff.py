@@ -51,6 +51,8 @@ def _classify(path: Path, head: bytes) -> tuple[SourceType, str]:
         return _zip_type(path)
     if head.startswith(b"%PDF"):
         return "pdf", ""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv", "UTF-16 text"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if stripped.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) and (
         b"<html" in stripped[:2048] or b"<table" in stripped[:2048]

@@ -19,10 +19,10 @@ from typing import Any
 from attrs import field, frozen
 from openpyxl.utils import get_column_letter
 
-from mectk.coerce import is_blank
+from mectk.coerce import cell_text, is_blank
 from mectk.grid import Grid
 from mectk.issues import make_issue
-from mectk.schemas import FieldInfo, field_map, fields, normalise_text
+from mectk.schemas import RECORD_KINDS, FieldInfo, field_map, fields, normalise_text
 from mectk.sources import (
     BlankRow,
     CellProblem,
@@ -113,9 +113,7 @@ def heading_index(layout: TableLayout) -> dict[str, list[Match]]:
 def _cell_text(value: Any) -> str:
     if is_blank(value) or isinstance(value, CellProblem):
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return cell_text(value)
 
 
 def combined_headings(
@@ -157,21 +155,32 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     rows = grid.rows(sheet)
     head: list[Row] = []
     last_header = max(layout.header_rows, default=0)
-    for row in rows:
+    filled = 0
+    for row in rows:  # the first rows with content (leading blank rows do not count)
         head.append(row)
-        if len(head) >= max(HEADER_SCAN_ROWS, last_header):
+        filled += any(not is_blank(c) for c in row[1])
+        if filled >= HEADER_SCAN_ROWS and row[0] >= last_header:
             break
-    if not any(any(not is_blank(c) for c in r[1]) for r in head):
+    if not filled:
         return  # an empty sheet holds no records
     if layout.header_rows:
         header_rows = [r for r in head if r[0] in layout.header_rows]
-        if len(header_rows) != len(layout.header_rows):
-            yield make_issue("header-not-found", file=file, sheet=sheet)
+        texts = combined_headings(header_rows, grid.merged_ranges(sheet)) if header_rows else []
+        if len(header_rows) != len(layout.header_rows) or not any(
+            normalise_text(t) in index for t in texts
+        ):
+            rows_text = " and ".join(str(n) for n in layout.header_rows)
+            yield make_issue(
+                "header-not-found",
+                file=file,
+                sheet=sheet,
+                detail=f": row {rows_text} holds none of the mapped headings",
+            )
             return
     else:
         found = _find_header(head, index)
         if found is None:
-            yield make_issue("header-not-found", file=file, sheet=sheet)
+            yield make_issue("header-not-found", file=file, sheet=sheet, detail="")
             return
         header_rows = [found]
     header_number = header_rows[-1][0]
@@ -180,7 +189,7 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     yield from issues
     yield ColumnMapping(file, sheet, tuple(mapping))
     snapshot_columns = _snapshot_columns(headings, layout)
-    id_field = next((i.name for i in fields(layout.kind) if i.name.endswith("_id")), "")
+    id_field = RECORD_KINDS[layout.kind].id_field
     sheet_columns = {
         info.name: CellRef(sheet, None, letter, heading) for _, info, heading, letter, _ in columns
     }
@@ -189,8 +198,23 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     hidden = grid.hidden_rows(sheet)
     hidden_seen = 0
     ended = False
+    read_at = sorted({o for o, *_ in columns} | {o for o, _, _ in snapshot_columns})
+    if (
+        snapshot_columns
+        and layout.as_at is None
+        and not all(s.as_at for _, _, s in snapshot_columns)
+    ):
+        yield make_issue(
+            "as-at-missing",
+            file=file,
+            sheet=sheet,
+            column=", ".join(h for _, h, _ in snapshot_columns),
+        )
+        snapshot_columns = []
     for number, cells in data:
-        blank = all(is_blank(c) for c in cells)
+        # a row is data when a column that is read holds something; text in other columns
+        # alone (a note) or formulas saved without results (helper columns) do not count
+        blank = all(_empty(cells[o]) if o < len(cells) else True for o in read_at)
         if ended:
             yield (
                 BlankRow(sheet, number)
@@ -380,6 +404,12 @@ def _snapshots(
             rules=rules,
             date1904=date1904,
         )
+
+
+def _empty(value: Any) -> bool:
+    return is_blank(value) or (
+        isinstance(value, CellProblem) and value.code == "formula-not-calculated"
+    )
 
 
 def _chain(first: list[Row], rest: Iterator[Row]) -> Iterator[Row]:

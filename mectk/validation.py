@@ -19,8 +19,16 @@ import attrs
 import jsonschema
 from attrs import define, field, frozen
 
-from mectk.coerce import CoercionFailed, coerce_scalar, is_blank, read_date, split_multi
+from mectk.coerce import (
+    CoercionFailed,
+    cell_text,
+    coerce_scalar,
+    is_blank,
+    read_date,
+    split_multi,
+)
 from mectk.converter import make_converter
+from mectk.errors import PluginError
 from mectk.fast_check import fast_validity
 from mectk.issues import MASK, Issue, make_issue
 from mectk.models import MODELS
@@ -44,7 +52,7 @@ from mectk.sources import (
     SkippedRow,
     SourceRow,
 )
-from mectk.specs import AcceptedRecord, CheckSpec
+from mectk.specs import AcceptedRecord, CheckContext, CheckSpec
 
 
 @frozen
@@ -145,7 +153,7 @@ def _shown_value(info: FieldInfo | None, raw: Any) -> Any:
         return None
     if isinstance(raw, CellProblem):
         return raw.detail  # an Excel error code, never the field's content
-    if info is not None and info.personal_data != "none":
+    if info is None or info.personal_data != "none":
         return MASK
     if raw is None or isinstance(raw, str | int | float | bool):
         return raw
@@ -169,7 +177,11 @@ class _RowChecker:
         for name, raw in row.values.items():
             info = infos.get(name)
             if info is None:
-                continue
+                msg = (
+                    f"the reader of {row.file or 'a file'} gave {row.kind} records a field "
+                    f"'{name}', which {row.kind} records do not have"
+                )
+                raise PluginError(msg, hint="This is a bug in the format's plugin.")
             rule = row.rules.get(name)
             if isinstance(raw, CellProblem):
                 bad_fields.add(name)
@@ -213,9 +225,7 @@ class _RowChecker:
         raw = row.values.get(RECORD_KINDS[row.kind].id_field)
         if is_blank(raw) or isinstance(raw, CellProblem):
             return None
-        if isinstance(raw, float) and raw.is_integer():
-            return str(int(raw))
-        return str(raw).strip()
+        return cell_text(raw)
 
     def _coerce(
         self,
@@ -247,7 +257,7 @@ class _RowChecker:
         estimated: set[str],
     ) -> Any:
         if rule is not None and rule.values:
-            raw = rule.values.get(normalise_text(str(raw)), raw)
+            raw = rule.values.get(normalise_text(cell_text(raw)), raw)
         try:
             if info.value_kind != "date":
                 return coerce_scalar(raw, info)
@@ -337,7 +347,8 @@ class _RowChecker:
         name = ".".join(path)
         info = infos.get(name)
         raw = row.values.get(name, error.instance)
-        code, reason = _schema_code(error, row.kind, list(error.schema_path))
+        personal = info is None or info.personal_data != "none"
+        code, reason = _schema_code(error, row.kind, list(error.schema_path), personal)
         yield name, self._issue(code, row, name, info, raw, record_id, reason=reason)
 
 
@@ -355,8 +366,10 @@ _SCHEMA_CODES = {
 
 
 def _schema_code(
-    error: jsonschema.ValidationError, kind: str, schema_path: list[Any]
+    error: jsonschema.ValidationError, kind: str, schema_path: list[Any], personal: bool
 ) -> tuple[str, str]:
+    """The issue code and a reason for a schema error; the reason never quotes a personal
+    value (jsonschema's own messages quote the value)."""
     keyword = str(error.validator)
     code = _SCHEMA_CODES.get(keyword, "value-invalid")
     reason = {
@@ -367,7 +380,7 @@ def _schema_code(
         "maxLength": f"at most {error.validator_value} characters are allowed",
         "multipleOf": "at most 2 decimal places are allowed",
         "minItems": _condition_text(kind, schema_path) if "then" in schema_path else "",
-    }.get(keyword, error.message)
+    }.get(keyword, f"it fails the '{keyword}' rule" if personal else error.message)
     return code, reason
 
 
@@ -509,17 +522,32 @@ def _record_key(
     return (file or None, sheet, row, record_id)
 
 
-def run_checks(result: ValidationResult, checks: Iterable[CheckSpec]) -> None:
-    """Run cross-record checks; an error they report moves the named record to rejected."""
+def _guarded_run(check: CheckSpec, owner: str, context: CheckContext) -> list[Issue]:
+    try:
+        return list(check.run(context))
+    except Exception as exc:
+        msg = f"check '{check.name}' (plugin '{owner}') failed: {exc!r}"
+        raise PluginError(msg, hint="Run with --debug for the traceback.") from exc
+
+
+def run_checks(
+    result: ValidationResult, checks: Iterable[CheckSpec | tuple[str, CheckSpec]]
+) -> None:
+    """Run cross-record checks; an error they report moves the named record to rejected.
+
+    ``checks`` are specs, or (plugin name, spec) pairs so that a failing check is named
+    with its plugin.
+    """
     by_kind: dict[str, list[AcceptedRecord]] = {}
     for record in result.accepted_records:
         by_kind.setdefault(record.kind, []).append(record)
     context = _Context(by_kind)
     rejected: set[tuple[str | None, str | None, int | None, str | None]] = set()
-    for check in checks:
+    for item in checks:
+        owner, check = item if isinstance(item, tuple) else ("?", item)
         flagged: set[tuple[str | None, str | None, int | None, str | None]] = set()
         count = 0
-        for issue in check.run(context):
+        for issue in _guarded_run(check, owner, context):
             count += 1
             result.issues.append(issue)
             key = _record_key(issue.file, issue.sheet, issue.row, issue.record_id)

@@ -72,10 +72,25 @@ def issue_rows(workbook, title: str = "Issues") -> list[tuple]:
 
 
 BASIC = [
-    issue("format-invalid", sheet="Data", cell="B2", row=2, column="Postcode", record_id="ENT-1",
-          value="NOT A POSTCODE", field_hint="Enter a full UK postcode such as WR5 2NP."),
-    issue("number-invalid", sheet="Data", cell="C3", row=3, column="Paid workers",
-          record_id="ENT-2", value="three"),
+    issue(
+        "format-invalid",
+        sheet="Data",
+        cell="B2",
+        row=2,
+        column="Postcode",
+        record_id="ENT-1",
+        value="NOT A POSTCODE",
+        field_hint="Enter a full UK postcode such as WR5 2NP.",
+    ),
+    issue(
+        "number-invalid",
+        sheet="Data",
+        cell="C3",
+        row=3,
+        column="Paid workers",
+        record_id="ENT-2",
+        value="three",
+    ),
     issue("column-unknown", sheet="Data", cell="C1", row=1, column="Paid workers"),
 ]
 
@@ -92,14 +107,36 @@ def test_the_issues_sheet_comes_first_with_one_row_per_issue(tmp_path):
     rows = issue_rows(workbook)
     assert list(rows[0]) == HEADINGS
     assert rows[1:] == [
-        ("format-invalid", "error", "Data", "B2", "Postcode", "ENT-1",
-         "'NOT A POSTCODE' is not a valid Postcode.", "Enter a full UK postcode such as WR5 2NP."),
-        ("number-invalid", "error", "Data", "C3", "Paid workers", "ENT-2",
-         "'three' in 'Paid workers' is not a number.",
-         "Enter a number only, without words or units."),
-        ("column-unknown", "warning", "Data", "C1", "Paid workers", None,
-         "The column 'Paid workers' does not match any field and was ignored.",
-         "Rename it to a heading from the template, or remove it."),
+        (
+            "format-invalid",
+            "error",
+            "Data",
+            "B2",
+            "Postcode",
+            "ENT-1",
+            "'NOT A POSTCODE' is not a valid Postcode.",
+            "Enter a full UK postcode such as WR5 2NP.",
+        ),
+        (
+            "number-invalid",
+            "error",
+            "Data",
+            "C3",
+            "Paid workers",
+            "ENT-2",
+            "'three' in 'Paid workers' is not a number.",
+            "Enter a number only, without words or units.",
+        ),
+        (
+            "column-unknown",
+            "warning",
+            "Data",
+            "C1",
+            "Paid workers",
+            None,
+            "The column 'Paid workers' does not match any field and was ignored.",
+            "Rename it to a heading from the template, or remove it.",
+        ),
     ]
     assert summary == AnnotateSummary(cells_marked=3, issues_listed=3, notes=())
 
@@ -200,12 +237,23 @@ def test_fills_and_comments_are_on_exactly_the_bad_cells(tmp_path):
 
 def test_the_worst_severity_wins_and_all_issues_share_one_comment(tmp_path):
     issues = [
-        issue("code-unmapped", sheet="Data", cell="A2", column="Enterprise ID", value="ENT-1",
-              allowed="A, B"),
-        issue("format-invalid", sheet="Data", cell="A2", column="Enterprise ID", value="ENT-1",
-              field_hint="Use the ENT-nnn form."),
-        issue("value-required", sheet="Data", cell="A2", column="Enterprise ID",
-              severity="info"),
+        issue(
+            "code-unmapped",
+            sheet="Data",
+            cell="A2",
+            column="Enterprise ID",
+            value="ENT-1",
+            allowed="A, B",
+        ),
+        issue(
+            "format-invalid",
+            sheet="Data",
+            cell="A2",
+            column="Enterprise ID",
+            value="ENT-1",
+            field_hint="Use the ENT-nnn form.",
+        ),
+        issue("value-required", sheet="Data", cell="A2", column="Enterprise ID", severity="info"),
         issue("column-unknown", sheet="Data", cell="A3", column="x"),
         issue("value-required", sheet="Data", cell="A4", column="y", severity="info"),
     ]
@@ -228,8 +276,16 @@ def test_the_same_issue_twice_is_listed_twice_but_commented_once(tmp_path):
 
 
 def test_an_existing_comment_is_kept_after_a_separator(tmp_path):
-    issues = [issue("format-invalid", sheet="Data", cell="B3", column="Postcode", value="WR5 2NP",
-                    field_hint="Check it.")]
+    issues = [
+        issue(
+            "format-invalid",
+            sheet="Data",
+            cell="B3",
+            column="Postcode",
+            value="WR5 2NP",
+            field_hint="Check it.",
+        )
+    ]
     _, out = annotate(make_source(tmp_path), issues)
     comment = openpyxl.load_workbook(out)["Data"]["B3"].comment
     mine, _, old = comment.text.partition("────────────")
@@ -255,8 +311,7 @@ def test_a_row_issue_marks_the_rows_first_used_cell(tmp_path):
     assert marked_cells(workbook["O'Brien"]) == {"C5": RED, "C9": RED}
     links = [workbook["Issues"].cell(row=r, column=4) for r in (2, 3, 4)]
     assert [c.value for c in links] == ["Row 1", "Row 5", "Row 9"]
-    assert [c.hyperlink.location for c in links] == ["'Data'!A1", "'O''Brien'!C5",
-                                                      "'O''Brien'!C9"]
+    assert [c.hyperlink.location for c in links] == ["'Data'!A1", "'O''Brien'!C5", "'O''Brien'!C9"]
     assert summary.cells_marked == 3
 
 
@@ -296,7 +351,13 @@ def test_missing_sheets_and_impossible_cells_are_listed_not_marked(tmp_path):
     assert len(rows) == 7
     assert [r[3] for r in rows[1:]] == ["A2", "ZZZZ9", "A0", "not a cell", "Row 2000000", "B2"]
     assert [workbook["Issues"].cell(row=r, column=4).hyperlink is None for r in range(2, 8)] == [
-        True, True, True, True, True, False]
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
     assert workbook.sheetnames == ["Issues", "Data", "O'Brien"]
     assert marked_cells(workbook["Data"]) == {"B2": RED}
     assert summary.cells_marked == 1 and summary.issues_listed == 6
@@ -328,18 +389,36 @@ def test_a_mark_on_a_hidden_sheet_is_noted(tmp_path):
 
 def test_formula_looking_text_stays_text(tmp_path):
     issues = [
-        issue("out-of-range", sheet="Data", cell="C2", column="@Paid", record_id="-12",
-              value="=1+1", reason="+2 too many"),
-        issue("format-invalid", sheet="Data", cell="C4", column="\tTabbed", record_id="+7",
-              value="x", field_hint='=HYPERLINK("http://example.invalid","click")'),
+        issue(
+            "out-of-range",
+            sheet="Data",
+            cell="C2",
+            column="@Paid",
+            record_id="-12",
+            value="=1+1",
+            reason="+2 too many",
+        ),
+        issue(
+            "format-invalid",
+            sheet="Data",
+            cell="C4",
+            column="\tTabbed",
+            record_id="+7",
+            value="x",
+            field_hint='=HYPERLINK("http://example.invalid","click")',
+        ),
     ]
     _, out = annotate(make_source(tmp_path), issues)
     sheet = openpyxl.load_workbook(out)["Issues"]
     texts = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value is not None]
     looking = [c for c in texts if str(c.value).startswith(("=", "+", "-", "@", "\t"))]
     assert {c.value for c in looking} >= {
-        "=1+1 in '@Paid' is out of range: +2 too many.", "-12", "+7", "@Paid",
-        '=HYPERLINK("http://example.invalid","click")', "\tTabbed",
+        "=1+1 in '@Paid' is out of range: +2 too many.",
+        "-12",
+        "+7",
+        "@Paid",
+        '=HYPERLINK("http://example.invalid","click")',
+        "\tTabbed",
     }
     assert all(c.data_type == "s" for c in looking)
     with zipfile.ZipFile(out) as archive:
@@ -349,8 +428,7 @@ def test_formula_looking_text_stays_text(tmp_path):
 
 def test_long_text_is_cut_with_a_marker(tmp_path):
     reason = "x" * 40_000
-    issues = [issue("out-of-range", sheet="Data", cell="C2", column="Paid", value=5,
-                    reason=reason)]
+    issues = [issue("out-of-range", sheet="Data", cell="C2", column="Paid", value=5, reason=reason)]
     _, out = annotate(make_source(tmp_path), issues)
     workbook = openpyxl.load_workbook(out)
     message = workbook["Issues"]["G2"].value
@@ -360,8 +438,16 @@ def test_long_text_is_cut_with_a_marker(tmp_path):
 
 
 def test_control_characters_are_shown_not_written(tmp_path):
-    issues = [issue("format-invalid", sheet="Data", cell="B2", column="Postcode",
-                    value="AB\x07C\x00", field_hint="Check it.")]
+    issues = [
+        issue(
+            "format-invalid",
+            sheet="Data",
+            cell="B2",
+            column="Postcode",
+            value="AB\x07C\x00",
+            field_hint="Check it.",
+        )
+    ]
     _, out = annotate(make_source(tmp_path), issues)
     workbook = openpyxl.load_workbook(out)
     assert workbook["Issues"]["G2"].value == "'AB\\x07C\\x00' is not a valid Postcode."

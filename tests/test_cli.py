@@ -17,8 +17,12 @@ from mectk.schemas import field_map
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     return subprocess.run(
         [sys.executable, "-m", "mectk", *args],
-        capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})},
-        timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
     )
 
 
@@ -101,8 +105,14 @@ def test_template_has_headings_dropdowns_comments_and_marks(template: Path):
     assert formulas[f"{heading_letter(sheet, 'Independent')}2"] == '"Yes,No"'
     lists = workbook["Lists"]
     assert lists.sheet_state == "hidden"
-    assert set(workbook.sheetnames) >= {"Programme", "Enterprises", "Support episodes",
-                                        "Support events", "Outcomes", "Spend lines"}
+    assert set(workbook.sheetnames) >= {
+        "Programme",
+        "Enterprises",
+        "Support episodes",
+        "Support events",
+        "Outcomes",
+        "Spend lines",
+    }
 
 
 def test_filled_template_round_trips_one_good_record(template: Path):
@@ -156,8 +166,9 @@ def test_max_errors_limits_the_list_not_the_counts(template: Path):
     assert len(report["issues"]) == 2
     assert report["issues_truncated"] is True
     assert report["counts"]["issues"]["code-unknown"] == 5
-    assert report["counts"]["rows_read"] == report["counts"]["accepted"] + report["counts"][
-        "rejected"]
+    assert (
+        report["counts"]["rows_read"] == report["counts"]["accepted"] + report["counts"]["rejected"]
+    )
 
 
 def test_blank_rows_inside_data_are_counted_apart(template: Path):

@@ -96,9 +96,14 @@ def test_normalisers():
 def test_multi_value_cells_split_on_separators_but_keep_labels_with_commas():
     services = field_map("enterprise")["services"]
     assert split_multi("Cleaning, shopping / companionship", services) == [
-        "Cleaning", "shopping", "companionship"]
+        "Cleaning",
+        "shopping",
+        "companionship",
+    ]
     assert split_multi("Health, fitness and wellbeing; Cooking", services) == [
-        "Health, fitness and wellbeing", "Cooking"]
+        "Health, fitness and wellbeing",
+        "Cooking",
+    ]
 
 
 def test_huge_numbers_are_out_of_range_not_a_crash():

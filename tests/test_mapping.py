@@ -187,7 +187,7 @@ def test_a_council_tracker_imports_through_a_mapping_with_every_row_accounted_fo
     assert found["format-invalid"]["column"] == "Provider details / Postcode"
     assert {i["code"] for i in report["issues"]} >= {"rows-hidden", "row-skipped"}
     hidden = next(i for i in report["issues"] if i["code"] == "rows-hidden")
-    assert "2 rows" in hidden["message"]
+    assert "Tracker': 2." in hidden["message"]
     assert not [i for i in report["issues"] if i["code"] == "column-unknown"]
     matched = {c["heading"]: (c["field"], c["matched_by"]) for c in report["columns"]}
     assert matched["Compliance / DBS Seen"] == ("dbs_checked", "mapping heading")
