@@ -109,11 +109,20 @@ def formats_command(as_json: bool) -> None:
             "title": r.spec.title,
             "plugin": r.plugin,
             "source_types": list(r.spec.source_types),
+            "record_kinds": list(r.spec.record_kinds),
+            "description": r.spec.description,
         }
         for n, r in sorted(registry.readers.items())
     ]
     checks: list[dict[str, Any]] = [
-        {"name": n, "title": r.spec.title, "plugin": r.plugin, "codes": list(r.spec.codes)}
+        {
+            "name": n,
+            "title": r.spec.title,
+            "plugin": r.plugin,
+            "codes": list(r.spec.codes),
+            "category": r.spec.category,
+            "importance": r.spec.importance,
+        }
         for n, r in sorted(registry.checks.items())
     ]
     if as_json:
@@ -121,9 +130,10 @@ def formats_command(as_json: bool) -> None:
         return
     table = Table("kind", "name", "plugin", "title")
     for reader in readers:
-        table.add_row("reader", reader["name"], reader["plugin"], reader["title"])
+        title = " - ".join(t for t in (reader["title"], reader["description"]) if t)
+        table.add_row("reader", reader["name"], reader["plugin"], escape(title))
     for check in checks:
-        table.add_row("check", check["name"], check["plugin"], check["title"])
+        table.add_row("check", check["name"], check["plugin"], escape(check["title"]))
     _err().print(table)
 
 
@@ -187,7 +197,8 @@ def read_options(function: F) -> F:
     type=click.IntRange(min=0),
     default=None,
     metavar="N",
-    help="List at most N issues (counts stay complete).",
+    help="JSON: list at most N issues (counts stay complete). Terminal: show N examples "
+    "of each issue code (default 3).",
 )
 @guarded
 def validate_command(

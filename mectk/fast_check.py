@@ -91,7 +91,7 @@ from typing import Any
 
 import jsonschema
 
-from mectk.schemas import StrictValidator, _ecma_pattern, validator
+from mectk.schemas import StrictValidator, ecma_pattern, validator
 
 Predicate = Callable[[Any], bool]
 
@@ -312,7 +312,7 @@ class _Generator:
         value = schema[keyword]
         if keyword == "pattern":
             if self.implementation("pattern") == "ecma":
-                search = _ecma_pattern(value).search
+                search = ecma_pattern(value).search
             else:
                 search = re.compile(value).search
             yield f"{self.constant(search, 'search')}({V}) is None"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import attrs
 
 from mectk.errors import MectkError, PluginError, SourceError, UsageError
 from mectk.issues import make_issue
@@ -75,8 +78,11 @@ def validate_files(
     for path in paths:
         check_input_path(path)
     result = ValidationResult()
+    names = Counter(path.name for path in paths)
     for path in paths:
         source = sniff(path)
+        if names[path.name] > 1:  # issues must say which of two same-named files they mean
+            source = attrs.evolve(source, label=str(path))
         name, spec = choose_reader(registry, source, format_name)
         result.files.append(
             FileSummary(

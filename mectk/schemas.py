@@ -251,7 +251,7 @@ _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 @functools.cache
-def _ecma_pattern(pattern: str) -> re.Pattern[str]:
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
     """Compile a schema pattern so that ``$`` means end of text, as in ECMA-262.
 
     Python's ``$`` also matches before a final new line, which would let ``"WR5 2NP\\n"``
@@ -261,7 +261,7 @@ def _ecma_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
-    if isinstance(instance, str) and not _ecma_pattern(pattern).search(instance):
+    if isinstance(instance, str) and not ecma_pattern(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 

@@ -46,11 +46,13 @@ class Source:
     head: bytes = field(repr=False)
     sheet_names: tuple[str, ...] = ()
     detail: str = ""
+    label: str = ""
 
     @property
     def display_name(self) -> str:
-        """The file name as issues show it."""
-        return self.path.name
+        """The file as issues name it: its name, or ``label`` (the path as given) when two
+        inputs share a name."""
+        return self.label or self.path.name
 
     def describe(self) -> str:
         """What the file looks like, in words for a person."""

@@ -279,8 +279,9 @@ def _match_columns(
     issues: list[Any] = []
     mapping: list[tuple[str, str, str, str]] = []
     seen: set[str] = set()
-    snapshot_headings = {normalise_text(h) for s in layout.snapshots for h in s.headings}
-    snapshot_headings.update(normalise_text(h) for h in layout.ignored_headings)
+    # headings read elsewhere (snapshot columns) or deliberately ignored raise no warning
+    quiet_headings = {normalise_text(h) for s in layout.snapshots for h in s.headings}
+    quiet_headings.update(normalise_text(h) for h in layout.ignored_headings)
     for offset, heading in enumerate(headings):
         if not heading:
             continue
@@ -297,7 +298,7 @@ def _match_columns(
             "column": heading,
         }
         if found is None:
-            if key not in snapshot_headings:
+            if key not in quiet_headings:
                 issues.append(make_issue("column-unknown", **where))
             continue
         for info, how, rule in found:

@@ -11,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_LAYER = ("schemas", "models", "converter")
+VALUE_LAYER = ("coerce", "issues", "sources", "errors", "periods")
+"""Shared value objects and value coercion: they import the model layer and each other only."""
 FACES = ("mectk.cli", "mectk.demo")
 
 
@@ -28,6 +30,21 @@ def mectk_imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("module", MODEL_LAYER)
 def test_the_model_layer_imports_nothing_else_of_mectk(module):
     assert mectk_imports(ROOT / "mectk" / f"{module}.py") == set()
+
+
+@pytest.mark.parametrize("module", VALUE_LAYER)
+def test_the_value_layer_imports_only_the_model_and_value_layers(module):
+    allowed = {f"mectk.{m}" for m in (*MODEL_LAYER, *VALUE_LAYER)}
+    imports = {i for i in mectk_imports(ROOT / "mectk" / f"{module}.py") if i.count(".") == 1}
+    assert imports <= allowed, imports - allowed
+
+
+def test_readers_and_validation_do_not_import_each_other():
+    readers = ("grid", "table_reader", "mapping", "sniff")
+    for reader in readers:
+        assert "mectk.validation" not in mectk_imports(ROOT / "mectk" / f"{reader}.py")
+    for name in readers:
+        assert f"mectk.{name}" not in mectk_imports(ROOT / "mectk" / "validation.py")
 
 
 def test_no_engine_imports_a_face():

@@ -273,3 +273,19 @@ def test_macros_in_an_xlsm_are_ignored_with_a_warning(template: Path, tmp_path: 
     assert done.returncode == 0, done.stderr
     codes = [i["code"] for i in json.loads(done.stdout)["issues"]]
     assert codes == ["macros-ignored"]
+
+
+def test_two_files_with_the_same_name_are_told_apart(template: Path, tmp_path: Path):
+    fill_enterprise(template, [GOOD_ENTERPRISE])
+    copies = []
+    for folder in ("q1", "q2"):
+        (tmp_path / folder).mkdir()
+        copy = tmp_path / folder / "tracker.xlsx"
+        copy.write_bytes(template.read_bytes())
+        copies.append(copy)
+    done = run("validate", *map(str, copies), "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 1
+    assert (report["counts"]["accepted"], report["counts"]["rejected"]) == (1, 1)
+    [duplicate] = [i for i in report["issues"] if i["code"] == "id-duplicate"]
+    assert duplicate["file"] == str(copies[1])
