@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
+from mectk.cli_register import add_register_commands
 from mectk.errors import MectkError, UsageError
 from mectk.jsonio import dumps
 from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
@@ -314,6 +315,9 @@ def demo_command(out: Path) -> None:
     from mectk.demo import run_demo
 
     run_demo(out, _registry(), _err())
+
+
+add_register_commands(cli)
 
 
 def main() -> None:
