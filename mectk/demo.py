@@ -39,8 +39,25 @@ def run_demo(out: Path, registry: Registry, console: Console) -> ValidationResul
     _planted(result, PLANTED_ISSUES, console)
     console.print(f"report: {report}")
     console.print(f"blank template: {out / 'template.xlsx'}")
-    _council_tracker(out, registry, console)
+    tracker = _council_tracker(out, registry, console)
+    _register(out, [(result, None), (tracker, "county-tracker.toml")], console)
     return result
+
+
+def _register(
+    out: Path, results: list[tuple[ValidationResult, str | None]], console: Console
+) -> None:
+    """Import the accepted records into a fresh register in ``out``, one batch per file."""
+    from mectk.register import import_result, list_batches
+
+    db = out / "mectk.db"
+    db.unlink(missing_ok=True)  # the demo's own register, rebuilt on every run
+    for result, mapping in results:
+        import_result(db, result, mapping=mapping)
+    for batch in list_batches(db):
+        added = batch.counts.get("register", {}).get("new", 0)
+        console.print(f"register batch {batch.id}: {batch.format}, {added} records added")
+    console.print(f"register: {db} (try: mectk show CS-0001 --db {db})")
 
 
 def _council_tracker(out: Path, registry: Registry, console: Console) -> ValidationResult:
