@@ -38,6 +38,7 @@ from mectk.register.connect import Db, engine_for
 from mectk.register.schema import batch_files, batches, records
 from mectk.schemas import RECORD_KINDS
 from mectk.sources import CellRef, RowCells, SourceRow
+from mectk.validation import FileSummary
 
 if TYPE_CHECKING:
     from mectk.specs import AcceptedRecord
@@ -54,23 +55,8 @@ its transaction, so that a test can kill the process with SIGKILL mid-import. Ne
 in real use."""
 
 
-@frozen
-class BatchFile:
-    """One file of a batch as given on the command line."""
-
-    path: str
-    sha256: str
-    format: str
-    sheets: tuple[str, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        """The file as a JSON object."""
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "format": self.format,
-            "sheets": list(self.sheets),
-        }
+BatchFile = FileSummary
+"""One file of a batch, as validation summarised it (path as given, sha256, format, sheets)."""
 
 
 @frozen
@@ -411,7 +397,7 @@ def import_result(
     imported (unless ``force``) and for a register that cannot be opened.
     """
     prepared = _prepare(result.accepted_records)
-    files = tuple(BatchFile(f.path, f.sha256, f.format, tuple(f.sheets)) for f in result.files)
+    files = tuple(result.files)
     formats = ", ".join(dict.fromkeys(f.format for f in files)) or "none"
     try:
         counts, batch_id, created = _land(db, result, prepared, files, formats, force, mapping)
