@@ -160,6 +160,16 @@ def _shown_value(info: FieldInfo | None, raw: Any) -> Any:
     return str(raw)
 
 
+@define
+class _RowState:
+    """What checking one row gathers: its issues and the fields given as estimates."""
+
+    row: SourceRow
+    record_id: str | None
+    issues: list[Issue] = field(factory=list)
+    estimated: set[str] = field(factory=set)
+
+
 class _RowChecker:
     """Validates one row at a time; holds the converter and per-kind field maps."""
 
@@ -169,11 +179,11 @@ class _RowChecker:
 
     def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
         infos = field_map(row.kind)
-        issues: list[Issue] = []
-        bad_fields: set[str] = set()
-        estimated: set[str] = set()
-        data: dict[str, Any] = {}
         record_id = self._record_id(row)
+        state = _RowState(row, record_id)
+        issues = state.issues
+        bad_fields: set[str] = set()
+        data: dict[str, Any] = {}
         for name, raw in row.values.items():
             info = infos.get(name)
             if info is None:
@@ -192,7 +202,7 @@ class _RowChecker:
                     data[name] = False if rule.blank == "no" else 0
                 continue
             try:
-                value = self._coerce(raw, info, rule, row, record_id, issues, estimated)
+                value = self._coerce(state, raw, info, rule)
             except CoercionFailed as failed:
                 bad_fields.add(name)
                 issues.append(
@@ -201,7 +211,7 @@ class _RowChecker:
                 continue
             if value is not None:
                 data[name] = value
-        for name in estimated:
+        for name in state.estimated:
             if f"{name}_estimated" in infos:
                 data.setdefault(f"{name}_estimated", True)
         self._derive(row, data)
@@ -227,35 +237,18 @@ class _RowChecker:
             return None
         return cell_text(raw)
 
-    def _coerce(
-        self,
-        raw: Any,
-        info: FieldInfo,
-        rule: ColumnRule | None,
-        row: SourceRow,
-        record_id: str | None,
-        issues: list[Issue],
-        estimated: set[str],
-    ) -> Any:
+    def _coerce(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
         if not info.multi:
-            return self._scalar(raw, info, rule, row, record_id, issues, estimated)
+            return self._scalar(state, raw, info, rule)
         out: list[Any] = []
         for part in split_multi(raw, info, rule.separators if rule else ()):
-            value = self._scalar(part, info, rule, row, record_id, issues, estimated)
+            value = self._scalar(state, part, info, rule)
             if value is not None and value not in out:
                 out.append(value)
         return out or None
 
-    def _scalar(
-        self,
-        raw: Any,
-        info: FieldInfo,
-        rule: ColumnRule | None,
-        row: SourceRow,
-        record_id: str | None,
-        issues: list[Issue],
-        estimated: set[str],
-    ) -> Any:
+    def _scalar(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
+        row, record_id = state.row, state.record_id
         if rule is not None and rule.values:
             raw = rule.values.get(normalise_text(cell_text(raw)), raw)
         try:
@@ -265,13 +258,15 @@ class _RowChecker:
             value, note = read_date(raw, formats=formats, date1904=row.date1904)
         except CoercionFailed as failed:
             if failed.code == "code-unknown" and not info.required:
-                issues.append(self._issue("code-unmapped", row, info.name, info, raw, record_id))
+                state.issues.append(
+                    self._issue("code-unmapped", row, info.name, info, raw, record_id)
+                )
                 return None
             raise
         if note is not None:
-            issues.append(self._issue(note, row, info.name, info, raw, record_id))
+            state.issues.append(self._issue(note, row, info.name, info, raw, record_id))
             if note == "date-estimated":
-                estimated.add(info.name)
+                state.estimated.add(info.name)
         return value
 
     def _derive(self, row: SourceRow, data: dict[str, Any]) -> None:
