@@ -12,7 +12,15 @@ from mectk.hookspecs import hookimpl
 from mectk.issues import Issue, make_issue
 from mectk.plugin_manager import build_registry, make_plugin_manager
 from mectk.sources import BlankRow, CellRef, ReadItem, ReadOptions, Source, SourceRow
-from mectk.specs import AcceptedRecord, CheckContext, CheckSpec, MappingSpec, ReaderSpec
+from mectk.specs import (
+    AcceptedRecord,
+    CheckContext,
+    CheckSpec,
+    MappingSpec,
+    ReaderSpec,
+    ReportContext,
+    ReportFormatSpec,
+)
 
 __all__ = [
     "AcceptedRecord",
@@ -27,6 +35,8 @@ __all__ = [
     "ReadItem",
     "ReadOptions",
     "ReaderSpec",
+    "ReportContext",
+    "ReportFormatSpec",
     "Source",
     "SourceError",
     "SourceRow",

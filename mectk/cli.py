@@ -6,63 +6,26 @@ Exit codes: 0 valid, 1 data errors, 2 usage, 3 unreadable input, 4 internal or p
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
 from mectk.cli_register import add_register_commands
-from mectk.errors import MectkError, UsageError
-from mectk.jsonio import dumps
+from mectk.cli_report import add_report_commands
+from mectk.cli_support import err_console, guarded, print_json
+from mectk.errors import UsageError
 from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
 from mectk.sources import ReadOptions
 from mectk.validation import ValidationResult
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_OK, EXIT_DATA, EXIT_INTERNAL = 0, 1, 4
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _print_json(document: Any) -> None:
-    click.echo(dumps(document))
-
-
-def guarded(command: F) -> F:
-    """Turn faults into one clear message and an exit code; tracebacks only with --debug."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(click.get_current_context().find_root().params.get("debug"))
-        try:
-            return command(*args, **kwargs)
-        except MectkError as exc:
-            if debug:
-                raise
-            console = _err()
-            console.print(f"[bold red]error:[/] {escape(exc.message)}")
-            if exc.hint:
-                console.print(f"[dim]hint:[/] {escape(exc.hint)}")
-            sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if debug:
-                raise
-            _err().print(f"[bold red]internal error:[/] {escape(repr(exc))}")
-            _err().print("[dim]hint:[/] run again with --debug for the traceback")
-            sys.exit(EXIT_INTERNAL)
-
-    return wrapper  # type: ignore[return-value]
+EXIT_OK, EXIT_DATA = 0, 1
 
 
 def _registry() -> Registry:
@@ -83,7 +46,7 @@ def plugins_command(as_json: bool) -> None:
     """List installed plugins with their distribution, version, formats and hooks."""
     infos = _registry().plugins()
     if as_json:
-        _print_json({"plugins": [p.as_json() for p in infos]})
+        print_json({"plugins": [p.as_json() for p in infos]})
         return
     table = Table("plugin", "distribution", "version", "readers", "checks", "hooks")
     for p in infos:
@@ -95,7 +58,7 @@ def plugins_command(as_json: bool) -> None:
             ", ".join(p.checks),
             ", ".join(h.removeprefix("mectk_") for h in p.hooks),
         )
-    _err().print(table)
+    err_console().print(table)
 
 
 @cli.command("formats")
@@ -127,7 +90,7 @@ def formats_command(as_json: bool) -> None:
         for n, r in sorted(registry.checks.items())
     ]
     if as_json:
-        _print_json({"readers": readers, "checks": checks})
+        print_json({"readers": readers, "checks": checks})
         return
     table = Table("kind", "name", "plugin", "title")
     for reader in readers:
@@ -135,7 +98,7 @@ def formats_command(as_json: bool) -> None:
         table.add_row("reader", reader["name"], reader["plugin"], escape(title))
     for check in checks:
         table.add_row("check", check["name"], check["plugin"], escape(check["title"]))
-    _err().print(table)
+    err_console().print(table)
 
 
 @cli.command("template")
@@ -146,7 +109,7 @@ def template_command(out: Path) -> None:
     from mectk.template import write_workbook
 
     write_workbook(out)
-    _err().print(f"wrote {escape(str(out))}")
+    err_console().print(f"wrote {escape(str(out))}")
 
 
 def read_options(function: F) -> F:
@@ -226,7 +189,7 @@ def validate_command(
     if annotate_out is not None:
         _annotate(files[0], result, annotate_out)
     if as_json:
-        _print_json(result.as_json(version=__version__, max_issues=max_errors))
+        print_json(result.as_json(version=__version__, max_issues=max_errors))
     else:
         render_result(result, max_errors if max_errors is not None else 3)
     sys.exit(EXIT_OK if result.valid else EXIT_DATA)
@@ -257,7 +220,7 @@ def _annotate(source: Path, result: ValidationResult, out: Path) -> None:
     from mectk.annotate import write_annotated_copy
 
     summary = write_annotated_copy(source, result.issues, out, file_name=source.name)
-    console = _err()
+    console = err_console()
     console.print(
         f"annotated copy: {escape(str(out))} ({summary.cells_marked} cells marked, "
         f"{summary.issues_listed} issues listed)"
@@ -268,7 +231,7 @@ def _annotate(source: Path, result: ValidationResult, out: Path) -> None:
 
 def render_result(result: ValidationResult, examples: int) -> None:
     """Print counts, then issues grouped by code with their first ``examples``, on stderr."""
-    console = _err()
+    console = err_console()
     for f in result.files:
         console.print(f"[bold]{escape(f.path)}[/] read as [cyan]{escape(f.format)}[/]")
     console.print(
@@ -314,10 +277,11 @@ def demo_command(out: Path) -> None:
     """Run the main job on bundled sample data and write the results into --out."""
     from mectk.demo import run_demo
 
-    run_demo(out, _registry(), _err())
+    run_demo(out, _registry(), err_console())
 
 
 add_register_commands(cli)
+add_report_commands(cli)
 
 
 def main() -> None:

@@ -46,7 +46,10 @@ def _short(value: Any) -> str:
 
 def add_register_commands(group: click.Group) -> None:
     """Add ``import``, ``batches``, ``show`` and ``diff`` to ``group`` (the ``mectk`` CLI)."""
-    from mectk.cli import _err, _print_json, _reading_setup, guarded, read_options, render_result
+    from mectk.cli import _reading_setup, read_options, render_result
+    from mectk.cli_support import err_console as _err
+    from mectk.cli_support import guarded
+    from mectk.cli_support import print_json as _print_json
 
     @group.command("import")
     @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))

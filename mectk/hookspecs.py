@@ -24,7 +24,7 @@ from __future__ import annotations
 import pluggy
 
 from mectk.sources import Source
-from mectk.specs import CheckSpec, MappingSpec, ReaderSpec
+from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec
 
 PROJECT_NAME = "mectk"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -73,6 +73,22 @@ def mectk_register_mappings() -> list[MappingSpec]:  # type: ignore[empty-body]
     when no ``--format`` is given.
 
     :returns: a list of :class:`mectk.MappingSpec` (empty if none).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def mectk_register_report_formats() -> list[ReportFormatSpec]:  # type: ignore[empty-body]
+    """Return the reports this plugin writes (``mectk report NAME``).
+
+    Called once per run; every implementation is called and the lists joined. A report
+    name registered by two plugins is an error that names both plugins. A report's
+    ``write`` receives a :class:`mectk.ReportContext` (computed metrics, programme
+    settings and the period, never records or spreadsheets) and must apply small-number
+    suppression to what it writes.
+
+    :returns: a list of :class:`mectk.ReportFormatSpec` (empty if none).
 
     .. versionadded:: 0.1
     """

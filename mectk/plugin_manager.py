@@ -21,7 +21,7 @@ from mectk.errors import DuplicateNameError, PluginError, UsageError
 from mectk.mapping import Mapping as LoadedMapping
 from mectk.mapping import load_mapping, mapping_claims, mapping_reader
 from mectk.sources import Source
-from mectk.specs import CheckSpec, MappingSpec, ReaderSpec
+from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec
 
 ENTRY_POINT_GROUP = "mectk"
 DISABLE_ENV = "MECTK_DISABLE_PLUGINS"
@@ -29,6 +29,7 @@ TRACE_ENV = "MECTK_TRACE_PLUGINS"
 BUILTIN_PLUGINS: Mapping[str, str] = {
     "canonical-workbook": "mectk.plugins.canonical_workbook",
     "core-checks": "mectk.plugins.core_checks",
+    "summary-report": "mectk.plugins.summary_report",
     "record-checks": "mectk.plugins.record_checks",
 }
 """Built-in plugins: registered exactly as entry-point plugins are, under these names."""
@@ -186,6 +187,7 @@ class Registry:
     readers: Mapping[str, Registered[ReaderSpec]]
     checks: Mapping[str, Registered[CheckSpec]]
     mappings: Mapping[str, Registered[LoadedMapping]] = {}
+    report_formats: Mapping[str, Registered[ReportFormatSpec]] = {}
 
     def with_mapping(self, mapping: LoadedMapping, plugin: str = "command line") -> Registry:
         """This registry plus a format read by ``mapping``.
@@ -281,7 +283,8 @@ def _collect(
 
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:
-    """Collect every plugin's readers, mapping files and checks, refusing duplicate names."""
+    """Collect every plugin's readers, mapping files, checks and report formats, refusing
+    duplicate names."""
     readers = _collect(pm, "mectk_register_readers", ReaderSpec, lambda s: s.name)
     mappings: dict[str, Registered[LoadedMapping]] = {}
     shipped = _collect(pm, "mectk_register_mappings", MappingSpec, lambda s: str(s.path))
@@ -304,4 +307,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         readers=readers,
         checks=_collect(pm, "mectk_register_checks", CheckSpec, lambda s: s.name),
         mappings=mappings,
+        report_formats=_collect(
+            pm, "mectk_register_report_formats", ReportFormatSpec, lambda s: s.name
+        ),
     )

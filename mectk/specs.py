@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from attrs import frozen
 
 from mectk.issues import Issue
+from mectk.periods import Period
 from mectk.sources import ReadItem, ReadOptions, Source, SourceRow, SourceType
+
+if TYPE_CHECKING:
+    from mectk.metrics import MetricsTable
 
 
 class ReadFunction(Protocol):
@@ -96,3 +100,52 @@ class MappingSpec:
     """
 
     path: Path | Traversable
+
+
+@frozen(kw_only=True)
+class ReportContext:
+    """What a report format receives: computed metrics, never records or spreadsheets.
+
+    :param period: the reporting period asked for (``--period``).
+    :param metrics: every measure for the period and its year to date, whole programme.
+    :param by_locality: the same, grouped by locality.
+    :param quarters: the whole-programme metrics of each quarter of the financial year up
+        to the period's end, oldest first (for charts of the year so far).
+    :param programme: the programme settings (the converter's unstructured record, empty
+        when the register has none).
+    :param localities: locality_id -> locality settings (name, gss_code, ...).
+    :param suppression_threshold: counts from 1 to this minus 1 are suppressed in
+        external outputs (see :func:`mectk.metrics.suppression.suppress_table`).
+    """
+
+    period: Period
+    metrics: MetricsTable
+    by_locality: MetricsTable
+    quarters: tuple[MetricsTable, ...] = ()
+    programme: Mapping[str, Any] = {}
+    localities: Mapping[str, Mapping[str, Any]] = {}
+    suppression_threshold: int = 5
+
+
+class ReportWriter(Protocol):
+    """Writes one report file to ``path`` (use :func:`mectk.atomic.atomic_output`)."""
+
+    def __call__(self, context: ReportContext, path: Path) -> None: ...
+
+
+@frozen(kw_only=True)
+class ReportFormatSpec:
+    """An output report.
+
+    :param name: unique, lower-case-hyphenated report name used by ``mectk report NAME``.
+    :param title: one line for people.
+    :param extensions: the file types it writes, without dots (``("xlsx", "json")``);
+        the output file's extension picks one.
+    :param write: writes the report for a :class:`ReportContext` to a path whose
+        extension is one of ``extensions``.
+    """
+
+    name: str
+    title: str
+    extensions: tuple[str, ...]
+    write: ReportWriter

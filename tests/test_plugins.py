@@ -272,6 +272,56 @@ def test_hook_mectk_register_mappings(pm, tmp_path):
     assert [i.cell for i in result.issues if i.severity == "error"] == ["A3"]
 
 
+class ReportPlugin:
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.written: list[tuple[Any, Path]] = []
+
+    @hookimpl
+    def mectk_register_report_formats(self):
+        from mectk import ReportFormatSpec
+
+        def write(context: Any, path: Path) -> None:
+            self.written.append((context, path))
+            path.write_text(context.period.label, encoding="utf-8")
+
+        return [
+            ReportFormatSpec(name=n, title=f"report {n}", extensions=("txt",), write=write)
+            for n in self.names
+        ]
+
+
+def test_hook_mectk_register_report_formats(pm, tmp_path):
+    from mectk import ReportContext
+    from mectk.metrics import CurrentRecords, compute_measures
+    from mectk.periods import parse_period
+
+    plugin = ReportPlugin("test-report")
+    with registered(pm, plugin, "reporter"):
+        registry = build_registry(pm)
+        found = registry.report_formats["test-report"]
+        assert found.plugin == "reporter"
+        assert found.spec.extensions == ("txt",)
+        assert registry.report_formats["summary"].plugin == "summary-report"
+        period = parse_period("2025-26-Q1")
+        records = CurrentRecords({})
+        context = ReportContext(
+            period=period,
+            metrics=compute_measures(records, period),
+            by_locality=compute_measures(records, period, by="locality"),
+        )
+        found.spec.write(context, tmp_path / "out.txt")
+        with registered(pm, ReportPlugin("test-report"), "twin"):
+            with pytest.raises(DuplicateNameError) as raised:
+                build_registry(pm)
+            assert "'test-report' is registered by two plugins" in raised.value.message
+            assert "'reporter'" in raised.value.message
+            assert "'twin'" in raised.value.message
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == "2025-26-Q1"
+    assert plugin.written[0][0].metrics.value("M02") == 0
+    assert "test-report" not in build_registry(pm).report_formats
+
+
 def test_a_plugin_shipping_a_broken_mapping_is_named(pm, tmp_path):
     mapping = tmp_path / "broken.toml"
     mapping.write_text("format = 'x'\n", encoding="utf-8")

@@ -1,0 +1,51 @@
+"""Metrics: the standard measures computed from the register (design.md section 7).
+
+Metrics read the register's current records (the latest version of each) and apply the
+period rules of domain.md 2.7: events and flows sum within a period, snapshots take the
+latest value at the period's end (carried forward at most one quarter) and are never summed
+across periods, distinct counts are distinct over the window. Reports receive a
+:class:`MetricsTable`; they never read the register or spreadsheets.
+"""
+
+from __future__ import annotations
+
+from mectk.metrics.context import fy_quarters, report_context
+from mectk.metrics.measures import MEASURES, MEASURES_BY_REF, GroupBy, Measure, MetricValue
+from mectk.metrics.outcomes import (
+    SnapshotValue,
+    outcome_kinds,
+    outcome_total,
+    snapshot_values,
+    summed_values,
+)
+from mectk.metrics.records import CurrentRecords, load_current
+from mectk.metrics.suppression import primary, suppress_grid, suppress_lines, suppress_table
+from mectk.metrics.table import MetricRow, MetricsTable, compute_measures
+from mectk.metrics.windows import CARRY_FORWARD_DAYS, fy_start, year_to_date
+
+__all__ = [
+    "CARRY_FORWARD_DAYS",
+    "MEASURES",
+    "MEASURES_BY_REF",
+    "CurrentRecords",
+    "GroupBy",
+    "Measure",
+    "MetricRow",
+    "MetricValue",
+    "MetricsTable",
+    "SnapshotValue",
+    "compute_measures",
+    "fy_quarters",
+    "fy_start",
+    "load_current",
+    "outcome_kinds",
+    "outcome_total",
+    "primary",
+    "report_context",
+    "snapshot_values",
+    "summed_values",
+    "suppress_grid",
+    "suppress_lines",
+    "suppress_table",
+    "year_to_date",
+]
