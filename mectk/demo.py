@@ -19,6 +19,9 @@ from mectk.sources import ReadOptions
 from mectk.template import write_workbook
 from mectk.validation import ValidationResult
 
+DEMO_PERIOD = "2025-26-Q1"
+"""The quarter the bundled sample data describes."""
+
 
 def run_demo(out: Path, registry: Registry, console: Console) -> ValidationResult:
     """Write the sample workbook and a blank template into ``out``, validate the sample,
@@ -40,14 +43,16 @@ def run_demo(out: Path, registry: Registry, console: Console) -> ValidationResul
     console.print(f"report: {report}")
     console.print(f"blank template: {out / 'template.xlsx'}")
     tracker = _council_tracker(out, registry, console)
-    _register(out, [(result, None), (tracker, "county-tracker.toml")], console)
+    db = _register(out, [(result, None), (tracker, "county-tracker.toml")], console)
+    _reports(out, db, registry, console)
     return result
 
 
 def _register(
     out: Path, results: list[tuple[ValidationResult, str | None]], console: Console
-) -> None:
-    """Import the accepted records into a fresh register in ``out``, one batch per file."""
+) -> Path:
+    """Import the accepted records into a fresh register in ``out``, one batch per file;
+    return the register's path."""
     from mectk.register import import_result, list_batches
 
     db = out / "mectk.db"
@@ -58,6 +63,21 @@ def _register(
         added = batch.counts.get("register", {}).get("new", 0)
         console.print(f"register batch {batch.id}: {batch.format}, {added} records added")
     console.print(f"register: {db} (try: mectk show CS-0001 --db {db})")
+    return db
+
+
+def _reports(out: Path, db: Path, registry: Registry, console: Console) -> None:
+    """Write every installed report format for the sample's first quarter."""
+    from mectk.metrics.context import report_context
+    from mectk.metrics.records import load_current
+    from mectk.periods import parse_period
+
+    period = parse_period(DEMO_PERIOD)
+    context = report_context(load_current(db), period)
+    for name, registered in sorted(registry.report_formats.items()):
+        target = out / f"report-{name}-{period.label}.{registered.spec.extensions[0]}"
+        registered.spec.write(context, target)
+        console.print(f"report {name} ({registered.plugin}) for {period.label}: {target}")
 
 
 def _council_tracker(out: Path, registry: Registry, console: Console) -> ValidationResult:

@@ -252,6 +252,8 @@ def test_demo_runs_on_bundled_sample_data(tmp_path: Path):
     assert {code for code, _ in TRACKER_PLANTED} <= set(tracker["counts"]["issues"])
     assert tracker["files"][0]["format"] == "sample-county-tracker"
     assert (tmp_path / "out" / "sample-council-tracker-annotated.xlsx").exists()
+    summary = openpyxl.load_workbook(tmp_path / "out" / "report-summary-2025-26-Q1.xlsx")
+    assert summary.sheetnames[0] == "Summary"
     shown = run("show", "CS-0001", "--db", str(tmp_path / "out" / "mectk.db"), "--json")
     assert shown.returncode == 0, shown.stderr
     assert "CS-0001" in shown.stdout
