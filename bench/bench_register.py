@@ -73,8 +73,7 @@ def make_result(n: int) -> ValidationResult:
     converter = make_converter()
     names = [name for name in field_map("enterprise") if not name.startswith("source_")]
     columns = {
-        name: CellRef("Enterprises", None, _letter(index), name)
-        for index, name in enumerate(names)
+        name: CellRef("Enterprises", None, _letter(index), name) for index, name in enumerate(names)
     }
     result = ValidationResult()
     result.files.append(FileSummary("bench.xlsx", "0" * 64, "canonical", ("Enterprises",)))
