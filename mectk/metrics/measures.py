@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from attrs import frozen
 
-from mectk.metrics.outcomes import snapshot_values, summed_values
+from mectk.metrics.outcomes import OutcomeRow, outcome_kinds, rows_of, snapshot_rows, summed_rows
 from mectk.metrics.records import CurrentRecords, Record, day, number
 from mectk.periods import Period
 
@@ -60,6 +61,40 @@ class Context:
         self.records = records
         self.by = by
         self.enterprises = {e["enterprise_id"]: e for e in records.of("enterprise")}
+        self._outcomes: dict[str | None, list[OutcomeRow]] | None = None
+        self._episodes: list[tuple[datetime.date, Record]] | None = None
+        self._trading: dict[str | None, tuple[date | None, date | None, date | None] | None] = {}
+        self._windows: dict[tuple[Period, tuple[str, ...] | None], list[Record]] = {}
+
+    def outcomes(self, outcome_type: str) -> list[OutcomeRow]:
+        """The current outcomes of ``outcome_type`` as rows, in record order."""
+        if self._outcomes is None:
+            by_type: dict[str | None, list[Record]] = {}
+            for outcome in self.records.of("outcome"):
+                by_type.setdefault(outcome.get("outcome_type"), []).append(outcome)
+            self._outcomes = {k: rows_of(v) for k, v in by_type.items()}
+        return self._outcomes.get(outcome_type, [])
+
+    def episodes(self, window: Period, types: Sequence[str] | None = None) -> list[Record]:
+        """Support episodes dated inside ``window`` (of ``types``, when given)."""
+        key = (window, None if types is None else tuple(types))
+        found = self._windows.get(key)
+        if found is not None:
+            return found
+        if self._episodes is None:
+            self._episodes = [
+                (when, e)
+                for e in self.records.of("support_episode")
+                if (when := day(e.get("episode_date"))) is not None
+            ]
+        start, end = window.start, window.end
+        found = [
+            e
+            for when, e in self._episodes
+            if start <= when <= end and (types is None or e.get("support_type") in types)
+        ]
+        self._windows[key] = found
+        return found
 
     def groups_of(self, enterprise_id: str | None) -> tuple[str, ...]:
         """The groups an enterprise falls in (an enterprise may offer several services)."""
@@ -75,28 +110,42 @@ class Context:
     def trading_at(self, enterprise_id: str | None, when: datetime.date) -> bool:
         """Whether the enterprise (current record) was trading on ``when``: launched on or
         before it, not closed on or before it, and not paused or stopped as of it."""
-        found = self.enterprises.get(enterprise_id or "")
-        if found is None:
+        if enterprise_id in self._trading:
+            dates = self._trading[enterprise_id]
+        else:
+            found = self.enterprises.get(enterprise_id or "")
+            if found is None:
+                dates = None
+            else:
+                stopped = found.get("status") in ("paused", "closed", "not_proceeding")
+                dates = (
+                    day(found.get("launch_date")),
+                    day(found.get("closure_date")),
+                    day(found.get("status_date")) if stopped else None,
+                )
+            self._trading[enterprise_id] = dates
+        if dates is None:
             return False
-        launched = day(found.get("launch_date"))
-        closed = day(found.get("closure_date"))
+        launched, closed, stopped_on = dates
         if launched is None or launched > when or (closed is not None and closed <= when):
             return False
-        status_date = day(found.get("status_date"))
-        stopped = found.get("status") in ("paused", "closed", "not_proceeding")
-        return not (stopped and status_date is not None and status_date <= when)
+        return not (stopped_on is not None and stopped_on <= when)
 
     def summed(
         self, items: Iterable[tuple[str | None, Decimal, bool]]
     ) -> dict[str | None, MetricValue]:
         """Sum (enterprise_id, amount, carried_forward) items overall and by group."""
-        totals: dict[str | None, list[Decimal | int]] = {None: [Decimal(0), 0]}
+        amounts: dict[str | None, Decimal] = {None: Decimal(0)}
+        carried_counts: dict[str | None, int] = {None: 0}
+        grouped = self.by is not None
         for enterprise_id, amount, carried in items:
-            for key in (None, *self.groups_of(enterprise_id)):
-                entry = totals.setdefault(key, [Decimal(0), 0])
-                entry[0] = Decimal(entry[0]) + amount
-                entry[1] = int(entry[1]) + int(carried)
-        return {k: MetricValue(Decimal(v[0]), int(v[1])) for k, v in totals.items()}
+            amounts[None] += amount
+            carried_counts[None] += int(carried)
+            if grouped:
+                for key in self.groups_of(enterprise_id):
+                    amounts[key] = amounts.get(key, Decimal(0)) + amount
+                    carried_counts[key] = carried_counts.get(key, 0) + int(carried)
+        return {k: MetricValue(v, carried_counts[k]) for k, v in amounts.items()}
 
     def distinct(self, items: Iterable[tuple[str | None, object]]) -> dict[str | None, MetricValue]:
         """Count distinct keys of (enterprise_id, key) items overall and by group."""
@@ -141,11 +190,7 @@ def _in(window: Period, value: object) -> bool:
 
 
 def _episodes(ctx: Context, window: Period, types: Sequence[str] | None = None) -> list[Record]:
-    return [
-        e
-        for e in ctx.records.of("support_episode")
-        if _in(window, e.get("episode_date")) and (types is None or e.get("support_type") in types)
-    ]
+    return ctx.episodes(window, types)
 
 
 def _episode_count(types: Sequence[str]) -> Compute:
@@ -180,21 +225,32 @@ def _supported(origin: str | None) -> Compute:
 
 def _outcome_sum(outcome_type: str, breakdown: str | None = None) -> Compute:
     def compute(ctx: Context, window: Period) -> Grouped:
-        values = summed_values(ctx.records.of("outcome"), outcome_type, window, breakdown=breakdown)
-        return ctx.summed((e, v, False) for e, v in values)
+        kind = outcome_kinds().get(outcome_type)
+        if kind not in ("event", "flow"):
+            msg = f"outcome type {outcome_type!r} is a {kind}, not an event or flow"
+            raise ValueError(msg)
+        rows = ctx.outcomes(outcome_type)
+        if breakdown is not None:
+            rows = [r for r in rows if r[1] == breakdown]
+        return ctx.summed((e, number(v), False) for e, v in summed_rows(rows, kind, window))
 
     return compute
 
 
 def _snapshot(outcome_type: str, breakdown: str | None = None, *, trading: bool = False) -> Compute:
     def compute(ctx: Context, window: Period) -> Grouped:
-        values = snapshot_values(
-            ctx.records.of("outcome"), outcome_type, window, breakdown=breakdown
-        )
+        if outcome_kinds().get(outcome_type) != "snapshot":
+            msg = f"outcome type {outcome_type!r} is a {outcome_kinds().get(outcome_type)}, "
+            msg += "not a snapshot"
+            raise ValueError(msg)
+        rows = ctx.outcomes(outcome_type)
+        if breakdown is not None:
+            rows = [r for r in rows if r[1] == breakdown]
+        found = snapshot_rows(rows, window)
         return ctx.summed(
-            (v.enterprise_id, v.value, v.carried_forward)
-            for v in values
-            if not trading or ctx.trading_at(v.enterprise_id, window.end)
+            (key[0], number(value), carried)
+            for key, (_as_at, value, carried) in found.items()
+            if not trading or ctx.trading_at(key[0], window.end)
         )
 
     return compute
@@ -213,13 +269,11 @@ def _group_events(ctx: Context, window: Period) -> Grouped:
 
 
 def _quality(ctx: Context, window: Period) -> Grouped:
+    end = window.end.isoformat()
     met = {
-        o.get("enterprise_id")
-        for o in ctx.records.of("outcome")
-        if o.get("outcome_type") == "quality_standard_met"
-        and number(o.get("value")) > 0
-        and (found := day(o.get("as_at_date"))) is not None
-        and found <= window.end
+        e
+        for e, _b, at, _s, _e, value in ctx.outcomes("quality_standard_met")
+        if number(value) > 0 and at is not None and at <= end
     }
     open_at_end = [
         eid

@@ -20,7 +20,7 @@ import datetime
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from attrs import frozen
 
@@ -59,23 +59,63 @@ def snapshot_values(
 ) -> list[SnapshotValue]:
     """The snapshot value of each enterprise (and breakdown) for ``window``."""
     _require(outcome_type, "snapshot")
+    rows = rows_of(_of_type(outcomes, outcome_type, breakdown))
+    found = snapshot_rows(rows, window)
+    return [
+        SnapshotValue(key[0], key[1], number(raw), datetime.date.fromisoformat(as_at), carried)
+        for key, (as_at, raw, carried) in sorted(
+            found.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")
+        )
+    ]
+
+
+OutcomeRow = tuple[str | None, str | None, str | None, str | None, str | None, Any]
+"""An outcome as the metrics read it: (enterprise_id, breakdown, as_at_date, period_start,
+period_end, value), dates as ISO ``YYYY-MM-DD`` text (or None), value as stored."""
+
+
+def _iso(value: Any) -> str | None:
+    found = day(value)
+    return None if found is None else found.isoformat()
+
+
+def rows_of(outcomes: Iterable[Record]) -> list[OutcomeRow]:
+    """Outcome records as :data:`OutcomeRow` tuples, in the same order."""
+    return [
+        (
+            o.get("enterprise_id"),
+            o.get("breakdown"),
+            _iso(o.get("as_at_date")),
+            _iso(o.get("period_start")),
+            _iso(o.get("period_end")),
+            o.get("value"),
+        )
+        for o in outcomes
+    ]
+
+
+def snapshot_rows(
+    rows: Iterable[OutcomeRow], window: Period
+) -> dict[tuple[str | None, str | None], tuple[str, Any, bool]]:
+    """(enterprise_id, breakdown) -> (as_at ISO, stored value, carried_forward): the
+    snapshot value of each for ``window`` (rows of one outcome type, in record order)."""
     window = snapshot_window(window)
-    earliest = carry_from(window)
-    inside: dict[tuple[str | None, str | None], tuple[datetime.date, Decimal]] = {}
-    before: dict[tuple[str | None, str | None], tuple[datetime.date, Decimal]] = {}
-    for outcome in _of_type(outcomes, outcome_type, breakdown):
-        as_at = day(outcome.get("as_at_date"))
-        if as_at is None or as_at > window.end or as_at < earliest:
+    earliest = carry_from(window).isoformat()
+    start, end = window.start.isoformat(), window.end.isoformat()
+    inside: dict[tuple[str | None, str | None], tuple[str, Any]] = {}
+    before: dict[tuple[str | None, str | None], tuple[str, Any]] = {}
+    for enterprise_id, part, as_at, _s, _e, value in rows:
+        if as_at is None or as_at > end or as_at < earliest:
             continue
-        key = (outcome.get("enterprise_id"), outcome.get("breakdown"))
-        found = inside if as_at >= window.start else before
-        if key not in found or found[key][0] <= as_at:
-            found[key] = (as_at, number(outcome.get("value")))
-    out = []
-    for key in sorted(inside.keys() | before.keys(), key=lambda k: (k[0] or "", k[1] or "")):
-        carried = key not in inside
-        as_at, value = before[key] if carried else inside[key]
-        out.append(SnapshotValue(key[0], key[1], value, as_at, carried))
+        key = (enterprise_id, part)
+        found = inside if as_at >= start else before
+        old = found.get(key)
+        if old is None or old[0] <= as_at:
+            found[key] = (as_at, value)
+    out = {key: (as_at, value, False) for key, (as_at, value) in inside.items()}
+    for key, (as_at, value) in before.items():
+        if key not in out:
+            out[key] = (as_at, value, True)
     return out
 
 
@@ -91,22 +131,22 @@ def summed_values(
     if kind not in ("event", "flow"):
         msg = f"outcome type {outcome_type!r} is a {kind}, not an event or flow"
         raise ValueError(msg)
-    out = []
-    for outcome in _of_type(outcomes, outcome_type, breakdown):
-        if kind == "event":
-            as_at = day(outcome.get("as_at_date"))
-            inside = as_at is not None and window.start <= as_at <= window.end
-        else:
-            start, end = day(outcome.get("period_start")), day(outcome.get("period_end"))
-            inside = (
-                start is not None
-                and end is not None
-                and window.start <= start
-                and end <= window.end
-            )
-        if inside:
-            out.append((outcome.get("enterprise_id"), number(outcome.get("value"))))
-    return out
+    rows = rows_of(_of_type(outcomes, outcome_type, breakdown))
+    return [(e, number(v)) for e, v in summed_rows(rows, kind, window)]
+
+
+def summed_rows(
+    rows: Iterable[OutcomeRow], kind: TemporalKind, window: Period
+) -> list[tuple[str | None, Any]]:
+    """(enterprise_id, stored value) of each event or flow row inside ``window``."""
+    start, end = window.start.isoformat(), window.end.isoformat()
+    if kind == "event":
+        return [(e, v) for e, _b, at, _s, _e, v in rows if at is not None and start <= at <= end]
+    return [
+        (e, v)
+        for e, _b, _a, first, last, v in rows
+        if first is not None and last is not None and start <= first and last <= end
+    ]
 
 
 def outcome_total(
