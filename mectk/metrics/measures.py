@@ -34,6 +34,20 @@ UNASSIGNED = "unassigned"
 ONE_TO_ONE = ("one_to_one_advice", "site_visit", "video_call", "intensive_support")
 QUERIES = ("phone_query", "email_query")
 GROUP_TYPES = ("start_up_surgery", "networking_event", "training_workshop")
+ENTERPRISE_FIELDS = (
+    "enterprise_id",
+    "locality_id",
+    "services",
+    "origin",
+    "first_contact_date",
+    "launch_date",
+    "closure_date",
+    "status",
+    "status_date",
+)
+"""Every field of an enterprise record the standard measures read (keep in step)."""
+QUALITY = "quality_standard_met"
+"""The outcome type M18 reads at any date up to the window's end (no lower bound)."""
 
 
 @frozen
@@ -57,13 +71,22 @@ Grouped = Mapping[str | None, MetricValue]
 class Context:
     """The current records and the grouping a computation uses."""
 
-    def __init__(self, records: CurrentRecords, by: GroupBy = None) -> None:
+    def __init__(
+        self,
+        records: CurrentRecords,
+        by: GroupBy = None,
+        outcomes: Mapping[str | None, list[OutcomeRow]] | None = None,
+    ) -> None:
+        """``outcomes``, when given, are the outcome rows by type the measures read (then
+        ``records`` need hold no outcomes); otherwise they come from ``records``."""
         self.records = records
         self.by = by
         self.enterprises = {e["enterprise_id"]: e for e in records.of("enterprise")}
-        self._outcomes: dict[str | None, list[OutcomeRow]] | None = None
+        self._outcomes: Mapping[str | None, list[OutcomeRow]] | None = outcomes
         self._episodes: list[tuple[datetime.date, Record]] | None = None
         self._trading: dict[str | None, tuple[date | None, date | None, date | None] | None] = {}
+        self._trading_on: dict[datetime.date, frozenset[str]] = {}
+        self._first_contacts: list[tuple[str, datetime.date]] | None = None
         self._windows: dict[tuple[Period, tuple[str, ...] | None], list[Record]] = {}
 
     def outcomes(self, outcome_type: str) -> list[OutcomeRow]:
@@ -131,6 +154,24 @@ class Context:
             return False
         return not (stopped_on is not None and stopped_on <= when)
 
+    def trading_on(self, when: datetime.date) -> frozenset[str]:
+        """The enterprises trading on ``when`` (:meth:`trading_at`), computed once a date."""
+        found = self._trading_on.get(when)
+        if found is None:
+            found = frozenset(e for e in self.enterprises if self.trading_at(e, when))
+            self._trading_on[when] = found
+        return found
+
+    def first_contacts(self) -> list[tuple[str, datetime.date]]:
+        """(enterprise_id, first_contact_date) of each enterprise record with one."""
+        if self._first_contacts is None:
+            self._first_contacts = [
+                (e["enterprise_id"], found)
+                for e in self.records.of("enterprise")
+                if (found := day(e.get("first_contact_date"))) is not None
+            ]
+        return self._first_contacts
+
     def summed(
         self, items: Iterable[tuple[str | None, Decimal, bool]]
     ) -> dict[str | None, MetricValue]:
@@ -149,6 +190,8 @@ class Context:
 
     def distinct(self, items: Iterable[tuple[str | None, object]]) -> dict[str | None, MetricValue]:
         """Count distinct keys of (enterprise_id, key) items overall and by group."""
+        if self.by is None:
+            return {None: MetricValue(Decimal(len({key for _e, key in items})))}
         seen: dict[str | None, set[object]] = {None: set()}
         for enterprise_id, key in items:
             for group in (None, *self.groups_of(enterprise_id)):
@@ -184,11 +227,6 @@ class Measure:
     suppressible: bool = True
 
 
-def _in(window: Period, value: object) -> bool:
-    found = day(value)
-    return found is not None and window.start <= found <= window.end
-
-
 def _episodes(ctx: Context, window: Period, types: Sequence[str] | None = None) -> list[Record]:
     return ctx.episodes(window, types)
 
@@ -204,10 +242,9 @@ def _episode_count(types: Sequence[str]) -> Compute:
 
 
 def _enquiries(ctx: Context, window: Period) -> Grouped:
+    start, end = window.start, window.end
     return ctx.summed(
-        (e["enterprise_id"], Decimal(1), False)
-        for e in ctx.records.of("enterprise")
-        if _in(window, e.get("first_contact_date"))
+        (eid, Decimal(1), False) for eid, found in ctx.first_contacts() if start <= found <= end
     )
 
 
@@ -247,17 +284,18 @@ def _snapshot(outcome_type: str, breakdown: str | None = None, *, trading: bool 
         if breakdown is not None:
             rows = [r for r in rows if r[1] == breakdown]
         found = snapshot_rows(rows, window)
+        trading_on = ctx.trading_on(window.end) if trading else frozenset()
         return ctx.summed(
             (key[0], number(value), carried)
             for key, (_as_at, value, carried) in found.items()
-            if not trading or ctx.trading_at(key[0], window.end)
+            if not trading or (key[0] or "") in trading_on
         )
 
     return compute
 
 
 def _trading(ctx: Context, window: Period) -> Grouped:
-    return ctx.distinct((eid, eid) for eid in ctx.enterprises if ctx.trading_at(eid, window.end))
+    return ctx.distinct((eid, eid) for eid in ctx.trading_on(window.end))
 
 
 def _group_events(ctx: Context, window: Period) -> Grouped:
@@ -272,7 +310,7 @@ def _quality(ctx: Context, window: Period) -> Grouped:
     end = window.end.isoformat()
     met = {
         e
-        for e, _b, at, _s, _e, value in ctx.outcomes("quality_standard_met")
+        for e, _b, at, _s, _e, value, _t in ctx.outcomes(QUALITY)
         if number(value) > 0 and at is not None and at <= end
     }
     open_at_end = [

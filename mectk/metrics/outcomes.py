@@ -69,9 +69,9 @@ def snapshot_values(
     ]
 
 
-OutcomeRow = tuple[str | None, str | None, str | None, str | None, str | None, Any]
+OutcomeRow = tuple[str | None, str | None, str | None, str | None, str | None, Any, Any]
 """An outcome as the metrics read it: (enterprise_id, breakdown, as_at_date, period_start,
-period_end, value), dates as ISO ``YYYY-MM-DD`` text (or None), value as stored."""
+period_end, value, outcome_type), dates as ISO ``YYYY-MM-DD`` text (or None), value as stored."""
 
 
 def _iso(value: Any) -> str | None:
@@ -89,6 +89,7 @@ def rows_of(outcomes: Iterable[Record]) -> list[OutcomeRow]:
             _iso(o.get("period_start")),
             _iso(o.get("period_end")),
             o.get("value"),
+            o.get("outcome_type"),
         )
         for o in outcomes
     ]
@@ -104,7 +105,7 @@ def snapshot_rows(
     start, end = window.start.isoformat(), window.end.isoformat()
     inside: dict[tuple[str | None, str | None], tuple[str, Any]] = {}
     before: dict[tuple[str | None, str | None], tuple[str, Any]] = {}
-    for enterprise_id, part, as_at, _s, _e, value in rows:
+    for enterprise_id, part, as_at, _s, _e, value, _t in rows:
         if as_at is None or as_at > end or as_at < earliest:
             continue
         key = (enterprise_id, part)
@@ -141,10 +142,12 @@ def summed_rows(
     """(enterprise_id, stored value) of each event or flow row inside ``window``."""
     start, end = window.start.isoformat(), window.end.isoformat()
     if kind == "event":
-        return [(e, v) for e, _b, at, _s, _e, v in rows if at is not None and start <= at <= end]
+        return [
+            (e, v) for e, _b, at, _s, _e, v, _t in rows if at is not None and start <= at <= end
+        ]
     return [
         (e, v)
-        for e, _b, _a, first, last, v in rows
+        for e, _b, _a, first, last, v, _t in rows
         if first is not None and last is not None and start <= first and last <= end
     ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -60,28 +60,44 @@ def load_current(db: Db) -> CurrentRecords:
 
     A missing SQLite register is a :class:`~mectk.errors.UsageError` (nothing is created).
     """
-    latest = (
-        sa.select(records.c.kind, records.c.record_id, sa.func.max(records.c.version).label("v"))
-        .where(records.c.kind.in_(KINDS))
-        .group_by(records.c.kind, records.c.record_id)
-        .subquery()
-    )
+    with engine_for(db, create=False) as engine, read_connection(engine) as connection:
+        return read_current(connection)
+
+
+def read_current(connection: sa.Connection, kinds: Sequence[str] = KINDS) -> CurrentRecords:
+    """Every current record (latest version) of ``kinds``, read on an open connection."""
     query = (
         sa.select(records.c.kind, records.c.data)
-        .join(
-            latest,
-            sa.and_(
-                records.c.kind == latest.c.kind,
-                records.c.record_id == latest.c.record_id,
-                records.c.version == latest.c.v,
-            ),
-        )
+        .where(records.c.kind.in_(kinds), latest_only(connection, kinds))
         .order_by(records.c.kind, records.c.record_id)
     )
+    return _by_kind(connection.execute(query).all())
+
+
+def is_latest() -> sa.ColumnElement[bool]:
+    """True for a row of ``records`` that is its record's latest version (no later one)."""
+    later = records.alias("later")
+    return ~sa.exists().where(
+        later.c.kind == records.c.kind,
+        later.c.record_id == records.c.record_id,
+        later.c.version > records.c.version,
+    )
+
+
+def latest_only(connection: sa.Connection, kinds: Sequence[str]) -> sa.ColumnElement[bool]:
+    """:func:`is_latest`, or true when no record of ``kinds`` has a second version (every
+    row is then its record's latest, and the per-row check is skipped)."""
+    probe = (
+        sa.select(sa.literal(1)).where(records.c.kind.in_(kinds), records.c.version > 1).limit(1)
+    )
+    return is_latest() if connection.execute(probe).first() is not None else sa.true()
+
+
+def _by_kind(rows: Iterable[tuple[str, str]]) -> CurrentRecords:
     out: dict[str, list[Record]] = {k: [] for k in KINDS}
-    with engine_for(db, create=False) as engine, read_connection(engine) as connection:
-        for kind, data in connection.execute(query):
-            out[kind].append(json.loads(data))
+    loads = json.loads
+    for kind, data in rows:
+        out[kind].append(loads(data))
     return CurrentRecords({k: tuple(v) for k, v in out.items()})
 
 
