@@ -29,7 +29,7 @@ from mectk.atomic import atomic_output
 from mectk.errors import SourceError, UsageError
 from mectk.issues import Issue
 from mectk.sniff import check_input_path, sniff
-from mectk.template import FORMULA_STARTS
+from mectk.textsafety import FORMULA_STARTS
 
 ISSUES_SHEET_NAMES = ("Issues", "Issues (mectk)")
 """Names tried in turn for the new sheet; after them ``Issues 2``, ``Issues 3`` and so on."""

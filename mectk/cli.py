@@ -65,7 +65,7 @@ def plugins_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @guarded
 def formats_command(as_json: bool) -> None:
-    """List input formats (readers) and checks by name."""
+    """List input formats (readers), report formats and checks by name."""
     registry = _registry()
     readers: list[dict[str, Any]] = [
         {
@@ -89,13 +89,25 @@ def formats_command(as_json: bool) -> None:
         }
         for n, r in sorted(registry.checks.items())
     ]
+    reports: list[dict[str, Any]] = [
+        {
+            "name": n,
+            "title": r.spec.title,
+            "plugin": r.plugin,
+            "extensions": list(r.spec.extensions),
+        }
+        for n, r in sorted(registry.report_formats.items())
+    ]
     if as_json:
-        print_json({"readers": readers, "checks": checks})
+        print_json({"readers": readers, "reports": reports, "checks": checks})
         return
     table = Table("kind", "name", "plugin", "title")
     for reader in readers:
         title = " - ".join(t for t in (reader["title"], reader["description"]) if t)
         table.add_row("reader", reader["name"], reader["plugin"], escape(title))
+    for report in reports:
+        title = f"{report['title']} ({', '.join(report['extensions'])})"
+        table.add_row("report", report["name"], report["plugin"], escape(title))
     for check in checks:
         table.add_row("check", check["name"], check["plugin"], escape(check["title"]))
     err_console().print(table)

@@ -15,6 +15,7 @@ from typing import Any
 
 from mectk.atomic import atomic_output
 from mectk.schemas import RECORD_KINDS, FieldInfo, codelist, codelist_names, fields
+from mectk.textsafety import FORMULA_STARTS
 
 DROPDOWN_ROWS = 5000
 LISTS_SHEET = "Lists"
@@ -25,7 +26,6 @@ PD_WORDS = {
     "personal": "PERSONAL DATA: left out of exchange packages unless asked for.",
     "special": "SPECIAL CATEGORY DATA: keep to the minimum; never exported by default.",
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
 

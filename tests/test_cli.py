@@ -294,3 +294,11 @@ def test_two_files_with_the_same_name_are_told_apart(template: Path, tmp_path: P
     assert (report["counts"]["accepted"], report["counts"]["rejected"]) == (1, 1)
     [duplicate] = [i for i in report["issues"] if i["code"] == "id-duplicate"]
     assert duplicate["file"] == str(copies[1])
+
+
+def test_formats_lists_readers_reports_and_checks(tmp_path: Path):
+    done = run("formats", "--json", cwd=tmp_path)
+    listing = json.loads(done.stdout)
+    assert "canonical" in {r["name"] for r in listing["readers"]}
+    assert {"name": "summary", "plugin": "summary-report"}.items() <= listing["reports"][0].items()
+    assert "unique-ids" in {c["name"] for c in listing["checks"]}

@@ -149,10 +149,10 @@ def test_report_errors_are_usage_errors(register: Path, tmp_path: Path):
         "--db",
         str(register),
         "-o",
-        str(tmp_path / "x.csv"),
+        str(tmp_path / "x.pdf"),
     )
     assert done.exit_code == 2
-    assert "xlsx, json" in done.stderr
+    assert "xlsx, json, csv" in done.stderr
     missing = tmp_path / "missing.db"
     done = run(
         "report",

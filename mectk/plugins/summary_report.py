@@ -1,4 +1,4 @@
-"""Built-in report ``summary``: every standard measure for a period, as xlsx or JSON.
+"""Built-in report ``summary``: every standard measure for a period, as xlsx, JSON or CSV.
 
 The xlsx has a Summary sheet (Ref, Measure, This period, Year to date, Notes), a
 By_Locality sheet, and a Year_so_far sheet with a native chart of enterprises trading and
@@ -21,9 +21,10 @@ from mectk.metrics.measures import MEASURES, UNASSIGNED, Measure, MetricValue
 from mectk.metrics.suppression import Cell, suppress_table
 from mectk.metrics.table import MetricsTable
 from mectk.specs import ReportContext, ReportFormatSpec
+from mectk.textsafety import write_csv
 
 NAME = "summary"
-EXTENSIONS = ("xlsx", "json")
+EXTENSIONS = ("xlsx", "json", "csv")
 HEADING_FILL = "1F4E78"
 LOCALITY_MEASURES = (
     ("M01", "Enquiries"),
@@ -142,7 +143,7 @@ def _put(sheet: Any, row: int, column: int, value: Any, number_format: str | Non
         value = int(value) if value == value.to_integral_value() else float(value)
     cell.value = value
     if isinstance(value, str):
-        cell.data_type = "s"  # "=1+1", "@x" (template.FORMULA_STARTS) stay text
+        cell.data_type = "s"  # "=1+1", "@x" (textsafety.FORMULA_STARTS) stay text
     elif number_format and isinstance(value, int | float):
         cell.number_format = number_format
     return cell
@@ -250,12 +251,22 @@ def _write_xlsx(context: ReportContext, path: Path) -> None:
 
 
 def write_summary(context: ReportContext, path: Path) -> None:
-    """Write the summary report to ``path`` (.xlsx or .json), suppressed, atomically."""
+    """Write the summary report to ``path`` (.xlsx, .json or .csv), suppressed, atomically."""
     extension = path.suffix.lower().lstrip(".")
     if extension == "json":
         write_json(path, _document(context))
     elif extension == "xlsx":
         _write_xlsx(context, path)
+    elif extension == "csv":
+        rows = _document(context)["measures"]
+        write_csv(
+            path,
+            ("Ref", "Measure", "This period", "Year to date", "Notes"),
+            (
+                (r["ref"], r["measure"], r["this_period"], r["year_to_date"], r["notes"])
+                for r in rows
+            ),
+        )
     else:
         msg = f"{path}: the summary report writes {', '.join(EXTENSIONS)}, not '{extension}'"
         raise UsageError(msg)
