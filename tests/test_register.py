@@ -20,7 +20,9 @@ import sqlalchemy as sa
 
 from mectk.converter import make_converter
 from mectk.errors import UsageError
+from mectk.metrics import compute_measures, load_current
 from mectk.models import MODELS
+from mectk.periods import parse_period
 from mectk.pipeline import validate_files
 from mectk.plugin_manager import build_registry, make_plugin_manager
 from mectk.register import (
@@ -383,7 +385,7 @@ def test_an_older_register_is_upgraded(tmp_path: Path, results):
         connection.execute("CREATE TABLE meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)")
         connection.execute("INSERT INTO meta VALUES ('schema_version', '0')")
     open_register(db).dispose()
-    assert _version_of(db) == str(SCHEMA_VERSION) == "1"
+    assert _version_of(db) == str(SCHEMA_VERSION) == str(len(register_schema.MIGRATIONS))
     assert set(table_counts(db)) == {"meta", "batches", "batch_files", "records"}
     assert import_result(db, results[0]).id == 1
 
@@ -400,11 +402,55 @@ def test_migrations_run_step_by_step_and_keep_the_data(tmp_path: Path, results, 
     monkeypatch.setattr(register_schema, "MIGRATIONS", [*register_schema.MIGRATIONS, migration_2])
     open_register(db).dispose()
     assert steps == [2]
-    assert _version_of(db) == "2"
+    assert _version_of(db) == str(SCHEMA_VERSION + 1)
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*), max(note) FROM batches").fetchone() == (1, None)
     open_register(db).dispose()
     assert steps == [2]  # applied once
+
+
+V1_RECORD_COLUMNS = (
+    "id, kind, record_id, version, batch_id, enterprise_id, content_hash, data,"
+    " source_file, source_sheet, source_row, cells"
+)
+
+
+def test_a_version_1_register_with_records_is_backfilled(tmp_path: Path, loaded: Path, monkeypatch):
+    """Migration 2 adds the outcome columns to an older register holding records and fills
+    them from each outcome's data: the same columns and measures as a register imported
+    at the current version."""
+    old = tmp_path / "v1.db"
+    with monkeypatch.context() as patch:  # a register at version 1, as mectk made them
+        patch.setattr(register_schema, "MIGRATIONS", register_schema.MIGRATIONS[:1])
+        open_register(old).dispose()
+    assert _version_of(old) == "1"
+    with sqlite3.connect(old) as connection:
+        connection.execute("ATTACH DATABASE ? AS new", (str(loaded),))
+        for table in ("batches", "batch_files"):
+            connection.execute(f"INSERT INTO {table} SELECT * FROM new.{table}")
+        connection.execute(
+            f"INSERT INTO records ({V1_RECORD_COLUMNS}) SELECT {V1_RECORD_COLUMNS} FROM new.records"
+        )
+        connection.commit()
+        connection.execute("DETACH DATABASE new")
+        assert "outcome_type" not in [
+            r[1] for r in connection.execute("PRAGMA table_info(records)")
+        ]
+    open_register(old).dispose()
+    assert _version_of(old) == str(SCHEMA_VERSION)
+    columns = ", ".join(("id", "kind", *register_schema.OUTCOME_COLUMNS))
+    read = f"SELECT {columns} FROM records ORDER BY id"
+    with sqlite3.connect(old) as upgraded, sqlite3.connect(loaded) as current:
+        rows = upgraded.execute(read).fetchall()
+        assert rows == current.execute(read).fetchall()
+    outcomes = [r for r in rows if r[1] == "outcome"]
+    assert outcomes and all(r[2] is not None for r in outcomes)
+    assert all(r[2:] == (None,) * 6 for r in rows if r[1] != "outcome")
+    for label in ("2025-26 Q1", "2025-26 Q3"):
+        period = parse_period(label)
+        expected = compute_measures(load_current(loaded), period).as_json()
+        assert compute_measures(old, period).as_json() == expected
+        assert compute_measures(loaded, period).as_json() == expected
 
 
 def test_a_failed_migration_leaves_the_older_version(tmp_path: Path, monkeypatch):
@@ -418,7 +464,7 @@ def test_a_failed_migration_leaves_the_older_version(tmp_path: Path, monkeypatch
     monkeypatch.setattr(register_schema, "MIGRATIONS", [*register_schema.MIGRATIONS, broken])
     with pytest.raises(RuntimeError):
         open_register(db)
-    assert _version_of(db) == "1"
+    assert _version_of(db) == str(SCHEMA_VERSION)
     with sqlite3.connect(db) as connection:
         columns = [r[1] for r in connection.execute("PRAGMA table_info(batches)")]
     assert "note" not in columns
@@ -430,7 +476,7 @@ def test_a_newer_register_is_refused_naming_both_versions(tmp_path: Path):
     with sqlite3.connect(db) as connection:
         connection.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
     before = db.read_bytes()
-    with pytest.raises(UsageError, match=r"version 7.*up to 1") as caught:
+    with pytest.raises(UsageError, match=rf"version 7.*up to {SCHEMA_VERSION}") as caught:
         open_register(db)
     assert caught.value.exit_code == 2
     assert db.read_bytes() == before
@@ -501,7 +547,7 @@ def test_the_same_code_on_postgresql(results):
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
     engine.dispose()
-    with pytest.raises(UsageError, match=r"version 3.*up to 1"):
+    with pytest.raises(UsageError, match=rf"version 3.*up to {SCHEMA_VERSION}"):
         open_register(POSTGRES_URL)
 
 

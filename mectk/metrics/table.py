@@ -8,7 +8,8 @@ measures are distinct over it. Values are not suppressed: apply
 :func:`mectk.metrics.suppression.suppress_table` before anything leaves the council.
 
 Reading a SQLite register for the standard measures, only what they use is read, in one
-pass: enterprise fields and outcome fields are picked out in SQL (``json_extract``) and
+pass: enterprise fields are picked out in SQL (``json_extract``), outcome fields are read
+from their own columns of ``records`` (schema version 2, no JSON parsed), and
 outcomes outside the period's windows are left in the database; the values are the same
 as from :func:`~mectk.metrics.records.load_current` (issue 4: 1M outcomes in seconds).
 """
@@ -222,30 +223,26 @@ def _fetch(connection: sa.Connection, query: sa.Select[Any]) -> Sequence[Any]:
 def _outcome_rows(
     connection: sa.Connection, lowest: str, after_end: str
 ) -> dict[str | None, list[OutcomeRow]]:
-    """Current outcome rows by type, in record order (SQLite: ``json_extract``), keeping
-    flows and those dated from ``lowest`` to before ``after_end`` (any date for QUALITY)."""
-
-    def field(name: str) -> sa.ColumnElement[Any]:
-        return sa.func.json_extract(records.c.data, f"$.{name}")
-
-    outcome_type, as_at = field("outcome_type"), field("as_at_date")
+    """Current outcome rows by type, in record order (SQLite: from the outcome columns of
+    ``records``, schema version 2), keeping flows and those dated from ``lowest`` to
+    before ``after_end`` (any date for QUALITY)."""
+    c = records.c
+    outcome_type, as_at = c.outcome_type, c.as_at_date
     flows = sorted(t for t, kind in outcome_kinds().items() if kind == "flow")
     is_flow = outcome_type.in_(flows)
     query = (
         sa.select(
-            records.c.enterprise_id,
-            field("breakdown"),
+            c.enterprise_id,
+            c.breakdown,
             as_at,
-            # a flow's period as one JSON array (the type is looked up once a row)
-            sa.case(
-                (is_flow, sa.func.json_extract(records.c.data, "$.period_start", "$.period_end"))
-            ),
-            sa.null(),
-            field("value"),
+            # a flow's period only (as the measures read it)
+            sa.case((is_flow, c.period_start)),
+            sa.case((is_flow, c.period_end)),
+            c.value,
             outcome_type,
         )
         .where(
-            records.c.kind == "outcome",
+            c.kind == "outcome",
             latest_only(connection, ("outcome",)),
             # the cheap test first: most rows are kept or dropped on their date alone
             sa.or_(
@@ -253,19 +250,17 @@ def _outcome_rows(
                 is_flow,
             ),
         )
-        .order_by(records.c.record_id)
+        .order_by(c.record_id)
     )
     found: list[OutcomeRow] = list(_fetch(connection, query))
     # Dates as ISO text: a row is rewritten only when a date of it is not yet in that form
-    # (found once per distinct value) or it is a flow (period dates are picked out for
-    # flows only).
-    odd = {at: _iso_text(at) for at in {r[2] for r in found} if not _is_iso(at)}
-    if odd or any(r[3] is not None for r in found):
+    # (found once per distinct value).
+    dates = {at for r in found for at in r[2:5]}
+    odd = {at: _iso_text(at) for at in dates if not _is_iso(at)}
+    if odd:
         found = [
-            (e, b, odd.get(at, at), *_period(period), v, t)
-            if at in odd or period is not None
-            else (e, b, at, None, None, v, t)
-            for e, b, at, period, _none, v, t in found
+            (e, b, odd.get(at, at), odd.get(first, first), odd.get(last, last), v, t)
+            for e, b, at, first, last, v, t in found
         ]
     out: dict[str | None, list[OutcomeRow]] = {}
     for row in found:
@@ -274,14 +269,6 @@ def _outcome_rows(
             rows = out[row[6]] = []
         rows.append(row)
     return out
-
-
-def _period(period: str | None) -> tuple[str | None, str | None]:
-    """A flow's (period_start, period_end) as ISO text, from their JSON array."""
-    if period is None:
-        return None, None
-    first, last = json.loads(period)
-    return _iso_text(first), _iso_text(last)
 
 
 def _is_iso(value: Any) -> bool:

@@ -18,7 +18,9 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -92,14 +94,101 @@ def _migration_1(connection: sa.Connection) -> None:
     metadata.create_all(connection)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1]
+OUTCOME_COLUMNS = ("outcome_type", "as_at_date", "breakdown", "value", "period_start", "period_end")
+"""Version 2: outcome fields copied out of ``records.data`` into columns of their own (NULL
+for other kinds), so that the metrics read them without parsing JSON."""
+
+
+def _outcome_column_defs() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("outcome_type", sa.String(64), nullable=True),
+        sa.Column("as_at_date", sa.String(32), nullable=True),  # as in data: ISO text
+        sa.Column("breakdown", sa.String(200), nullable=True),
+        sa.Column("value", sa.Text, nullable=True),  # as text: "12.50", "3"
+        sa.Column("period_start", sa.String(32), nullable=True),
+        sa.Column("period_end", sa.String(32), nullable=True),
+    ]
+
+
+def _tables_v2(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    """The tables as they are at schema version 2: ``records`` gains the outcome columns."""
+    tables = _tables_v1(metadata)
+    records = tables["records"]
+    for column in _outcome_column_defs():
+        records.append_column(column)
+    return tables
+
+
+def outcome_columns(kind: str, data: Mapping[str, Any]) -> dict[str, str | None]:
+    """The :data:`OUTCOME_COLUMNS` values of a record (all None unless an outcome), from
+    its unstructured ``data``: text as stored in the JSON, numbers as their text."""
+    if kind != "outcome":
+        return dict.fromkeys(OUTCOME_COLUMNS)
+    out: dict[str, str | None] = {}
+    for name in OUTCOME_COLUMNS:
+        value = data.get(name)
+        out[name] = value if value is None or isinstance(value, str) else str(value)
+    return out
+
+
+def _migration_2(connection: sa.Connection) -> None:
+    """Version 1 -> 2: the outcome columns on ``records``, backfilled from each outcome's
+    ``data``. (No index: the metrics read every current outcome in one pass, and an index
+    would only slow imports.)"""
+    metadata = sa.MetaData()
+    tables = _tables_v2(metadata)
+    records = tables["records"]
+    preparer = connection.dialect.identifier_preparer
+    for name in OUTCOME_COLUMNS:
+        column = records.c[name]
+        kind = column.type.compile(dialect=connection.dialect)
+        connection.execute(
+            sa.text(
+                f"ALTER TABLE {preparer.format_table(records)} "
+                f"ADD COLUMN {preparer.format_column(column)} {kind}"
+            )
+        )
+    update = (
+        sa.update(records)
+        .where(records.c.id == sa.bindparam("row_id"))
+        .values({name: sa.bindparam(f"new_{name}") for name in OUTCOME_COLUMNS})
+    )
+    query = (
+        sa.select(records.c.id, records.c.data)
+        .where(records.c.kind == "outcome")
+        .order_by(records.c.id)
+    )
+    last = 0
+    while True:
+        chunk = connection.execute(query.where(records.c.id > last).limit(_BACKFILL_ROWS)).all()
+        if not chunk:
+            break
+        last = chunk[-1][0]
+        connection.execute(
+            update,
+            [
+                {
+                    "row_id": row_id,
+                    **{
+                        f"new_{k}": v
+                        for k, v in outcome_columns("outcome", json.loads(data)).items()
+                    },
+                }
+                for row_id, data in chunk
+            ],
+        )
+
+
+_BACKFILL_ROWS = 20000
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2]
 """``MIGRATIONS[i]`` upgrades a register from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The register schema version this mectk writes and reads."""
 
 metadata = sa.MetaData()
-_current = _tables_v1(metadata)
+_current = _tables_v2(metadata)
 meta: sa.Table = _current["meta"]
 batches: sa.Table = _current["batches"]
 batch_files: sa.Table = _current["batch_files"]

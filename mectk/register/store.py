@@ -35,7 +35,7 @@ from mectk import __version__
 from mectk.converter import make_converter
 from mectk.errors import UsageError
 from mectk.register.connect import Db, engine_for
-from mectk.register.schema import batch_files, batches, records
+from mectk.register.schema import batch_files, batches, outcome_columns, records
 from mectk.schemas import RECORD_KINDS
 from mectk.sources import CellRef, RowCells, SourceRow
 from mectk.validation import FileSummary
@@ -227,6 +227,7 @@ def _prepare(accepted: Iterable[AcceptedRecord]) -> list[dict[str, Any]]:
                 "source_sheet": row.sheet,
                 "source_row": row.row,
                 "cells": cells.text(row, data),
+                **outcome_columns(record.kind, data),
             }
         )
     return out
