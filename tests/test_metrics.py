@@ -41,19 +41,10 @@ from mectk.plugin_manager import build_registry, make_plugin_manager
 from mectk.register import import_result
 from mectk.schemas import load_schema
 from mectk.template import write_workbook
+from tests.test_register import PROGRAMME
 
 D = datetime.date
 ROOT = Path(__file__).resolve().parent.parent
-PROGRAMME = {
-    "programme_id": "CS-CME",
-    "council.council_id": "E10000099",
-    "council.gss_code": "E10000099",
-    "council.name": "Countyshire County Council",
-    "council.tier": "county",
-    "delivery_org_name": "Sample Delivery CIC",
-    "start_date": D(2024, 4, 1),
-    "micro_cap_basis": "headcount_paid_and_unpaid",
-}
 LOCALITIES = [
     {"locality_id": "L-NORTH", "name": "North District", "locality_type": "custom"},
     {"locality_id": "L-SOUTH", "name": "South District", "locality_type": "custom"},
