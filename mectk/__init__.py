@@ -1,6 +1,12 @@
 """mectk: the micro-enterprise community toolkit.
 
-Public API for plugin authors: import from here, never from private modules.
+Public API for plugin authors: import from here and from these documented modules,
+never from others:
+
+* :mod:`mectk.metrics`: measures, periods' year to date, suppression, current records;
+* :mod:`mectk.periods`: parsing ``2025-26``, ``2025-26-Q2`` and date ranges;
+* :mod:`mectk.reportkit`: writing report workbooks safely (text stays text, atomic saves);
+* :mod:`mectk.textsafety`: formula-safe CSV.
 """
 
 from __future__ import annotations

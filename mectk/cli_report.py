@@ -51,9 +51,18 @@ def add_report_commands(group: click.Group) -> None:
         type=click.Path(dir_okay=False, path_type=Path),
         help="The report file; its extension picks the file type.",
     )
+    @click.option(
+        "--profile",
+        type=click.Choice(["external", "council"]),
+        default="external",
+        show_default=True,
+        help="Who the report is for: external (suppressed, nothing listed) or council.",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
     @guarded
-    def report_command(name: str, period: str, db: str, out: Path, as_json: bool) -> None:
+    def report_command(
+        name: str, period: str, db: str, out: Path, profile: str, as_json: bool
+    ) -> None:
         """Write report NAME for period P from the register into OUT."""
         from mectk.errors import PluginError, UsageError
         from mectk.metrics import load_current, report_context
@@ -73,7 +82,9 @@ def add_report_commands(group: click.Group) -> None:
             raise UsageError(msg, hint=f"Name the output file .{spec.extensions[0]}.")
         parsed = parse_period(period)
         records = load_current(db)
-        context = report_context(records, parsed)
+        context = report_context(
+            records, parsed, profile="council" if profile == "council" else "external"
+        )
         try:
             spec.write(context, out)
         except MectkError:
@@ -96,5 +107,6 @@ def add_report_commands(group: click.Group) -> None:
                     "end": parsed.end.isoformat(),
                 },
                 "suppression_threshold": context.suppression_threshold,
+                "profile": context.profile,
             }
             print_json(document)

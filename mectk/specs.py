@@ -14,7 +14,12 @@ from mectk.periods import Period
 from mectk.sources import ReadItem, ReadOptions, Source, SourceRow, SourceType
 
 if TYPE_CHECKING:
-    from mectk.metrics import MetricsTable
+    from mectk.metrics import CurrentRecords, MetricsTable
+
+ReportProfile = Literal["external", "council"]
+"""Who a report is for: ``external`` (the default) publishes nothing personal and applies
+small-number suppression; ``council`` is for the commissioning council's own officers and
+may list enterprises (still never personal contact details)."""
 
 
 class ReadFunction(Protocol):
@@ -116,6 +121,11 @@ class ReportContext:
     :param localities: locality_id -> locality settings (name, gss_code, ...).
     :param suppression_threshold: counts from 1 to this minus 1 are suppressed in
         external outputs (see :func:`mectk.metrics.suppression.suppress_table`).
+    :param records: the register's current records (latest version of each), for reports
+        that compute further measures with :mod:`mectk.metrics` (KPIs, annual measures,
+        spend) or list enterprises in the council profile. Unmasked: a report must never
+        write personal fields.
+    :param profile: who the report is for (:data:`ReportProfile`), from ``--profile``.
     """
 
     period: Period
@@ -125,6 +135,8 @@ class ReportContext:
     programme: Mapping[str, Any] = {}
     localities: Mapping[str, Mapping[str, Any]] = {}
     suppression_threshold: int = 5
+    records: CurrentRecords | None = None
+    profile: ReportProfile = "external"
 
 
 class ReportWriter(Protocol):

@@ -15,7 +15,7 @@ from mectk.metrics.table import compute_measures
 from mectk.metrics.windows import fy_start
 from mectk.periods import Period
 from mectk.register.connect import Db
-from mectk.specs import ReportContext
+from mectk.specs import ReportContext, ReportProfile
 
 
 def fy_quarters(period: Period, fy_start_month: int = 4) -> tuple[Period, ...]:
@@ -32,7 +32,9 @@ def fy_quarters(period: Period, fy_start_month: int = 4) -> tuple[Period, ...]:
     return tuple(out)
 
 
-def report_context(db: Db | CurrentRecords, period: Period) -> ReportContext:
+def report_context(
+    db: Db | CurrentRecords, period: Period, profile: ReportProfile = "external"
+) -> ReportContext:
     """Everything a report format is given for ``period``, computed from the register."""
     records = db if isinstance(db, CurrentRecords) else load_current(db)
     quarters = fy_quarters(period, records.fy_start_month)
@@ -44,6 +46,8 @@ def report_context(db: Db | CurrentRecords, period: Period) -> ReportContext:
         programme=records.programme,
         localities={str(loc["locality_id"]): loc for loc in records.of("locality")},
         suppression_threshold=records.suppression_threshold,
+        records=records,
+        profile=profile,
     )
 
 

@@ -20,7 +20,15 @@ from attrs import frozen
 from mectk.register.connect import Db, engine_for, read_connection
 from mectk.register.schema import records
 
-KINDS = ("programme", "locality", "enterprise", "support_episode", "support_event", "outcome")
+KINDS = (
+    "programme",
+    "locality",
+    "enterprise",
+    "support_episode",
+    "support_event",
+    "outcome",
+    "spend_line",
+)
 DEFAULT_FY_START_MONTH = 4
 DEFAULT_SUPPRESSION_THRESHOLD = 5
 

@@ -8,24 +8,22 @@ numbers are suppressed (with secondary suppression) as the programme settings sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mectk.atomic import atomic_output
 from mectk.errors import UsageError
 from mectk.hookspecs import hookimpl
 from mectk.jsonio import write_json
 from mectk.metrics.measures import MEASURES, UNASSIGNED, Measure, MetricValue
 from mectk.metrics.suppression import Cell, suppress_table
 from mectk.metrics.table import MetricsTable
+from mectk.reportkit import headings, put, save
 from mectk.specs import ReportContext, ReportFormatSpec
 from mectk.textsafety import write_csv
 
 NAME = "summary"
 EXTENSIONS = ("xlsx", "json", "csv")
-HEADING_FILL = "1F4E78"
 LOCALITY_MEASURES = (
     ("M01", "Enquiries"),
     ("M02", "Enterprises supported"),
@@ -136,31 +134,6 @@ def _document(context: ReportContext) -> dict[str, Any]:
     }
 
 
-def _put(sheet: Any, row: int, column: int, value: Any, number_format: str | None = None) -> Any:
-    """Write a cell; text is always text (never a formula), numbers get a format."""
-    cell = sheet.cell(row=row, column=column)
-    if isinstance(value, Decimal):
-        value = int(value) if value == value.to_integral_value() else float(value)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # "=1+1", "@x" (textsafety.FORMULA_STARTS) stay text
-    elif number_format and isinstance(value, int | float):
-        cell.number_format = number_format
-    return cell
-
-
-def _headings(sheet: Any, row: int, headings: Sequence[str], widths: Sequence[int]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    for column, (heading, width) in enumerate(zip(headings, widths, strict=True), start=1):
-        cell = _put(sheet, row, column, heading)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor=HEADING_FILL)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.column_dimensions[get_column_letter(column)].width = width
-
-
 def _number_format(ref: str) -> str:
     return "#,##0.0" if ref == "M14" else "#,##0"
 
@@ -175,23 +148,23 @@ def _write_xlsx(context: ReportContext, path: Path) -> None:
     summary = workbook.active
     summary.title = "Summary"
     title = f"Summary report: {context.period.label}"
-    _put(summary, 1, 1, title).font = Font(bold=True, size=14)
+    put(summary, 1, 1, title).font = Font(bold=True, size=14)
     ytd = document["year_to_date"]
-    _put(summary, 2, 1, f"Year to date {ytd['start']} to {ytd['end']}")
-    _headings(
+    put(summary, 2, 1, f"Year to date {ytd['start']} to {ytd['end']}")
+    headings(
         summary, 3, ("Ref", "Measure", "This period", "Year to date", "Notes"), (8, 44, 14, 14, 70)
     )
     for offset, row in enumerate(document["measures"], start=4):
-        _put(summary, offset, 1, row["ref"])
-        _put(summary, offset, 2, row["measure"])
+        put(summary, offset, 1, row["ref"])
+        put(summary, offset, 2, row["measure"])
         for column, key in ((3, "this_period"), (4, "year_to_date")):
-            cell = _put(summary, offset, column, row[key], _number_format(row["ref"]))
+            cell = put(summary, offset, column, row[key], _number_format(row["ref"]))
             cell.alignment = Alignment(horizontal="right")
-        _put(summary, offset, 5, row["notes"])
+        put(summary, offset, 5, row["notes"])
     note_row = 5 + len(document["measures"])
     marker = document["suppression"]["marker"]
     threshold = document["suppression"]["threshold"]
-    _put(
+    put(
         summary,
         note_row,
         1,
@@ -201,29 +174,29 @@ def _write_xlsx(context: ReportContext, path: Path) -> None:
     summary.freeze_panes = "C4"
 
     local = workbook.create_sheet("By_Locality")
-    headings = ("Locality", "GSS code", *(t for _r, t in LOCALITY_MEASURES))
-    _headings(local, 1, headings, (30, 12, *(14 for _ in LOCALITY_MEASURES)))
+    locality_headings = ("Locality", "GSS code", *(t for _r, t in LOCALITY_MEASURES))
+    headings(local, 1, locality_headings, (30, 12, *(14 for _ in LOCALITY_MEASURES)))
     row_number = 2
     for row in document["by_locality"]:
-        _put(local, row_number, 1, row["locality"])
-        _put(local, row_number, 2, row["gss_code"] or "")
+        put(local, row_number, 1, row["locality"])
+        put(local, row_number, 2, row["gss_code"] or "")
         for column, (ref, _title) in enumerate(LOCALITY_MEASURES, start=3):
-            _put(local, row_number, column, row["measures"][ref], _number_format(ref))
+            put(local, row_number, column, row["measures"][ref], _number_format(ref))
         row_number += 1
-    _put(local, row_number, 1, "Total").font = Font(bold=True)
+    put(local, row_number, 1, "Total").font = Font(bold=True)
     for column, (ref, _title) in enumerate(LOCALITY_MEASURES, start=3):
         value = document["by_locality_total"][ref]
-        _put(local, row_number, column, value, _number_format(ref)).font = Font(bold=True)
+        put(local, row_number, column, value, _number_format(ref)).font = Font(bold=True)
     local.freeze_panes = "C2"
 
     chart_sheet = workbook.create_sheet("Year_so_far")
-    _headings(chart_sheet, 1, ("Quarter", *(t for _r, t in CHART_MEASURES)), (16, 20, 16))
+    headings(chart_sheet, 1, ("Quarter", *(t for _r, t in CHART_MEASURES)), (16, 20, 16))
     quarters = document["year_so_far"]
     for offset, row in enumerate(quarters, start=2):
-        _put(chart_sheet, offset, 1, row["quarter"])
+        put(chart_sheet, offset, 1, row["quarter"])
         for column, (ref, _title) in enumerate(CHART_MEASURES, start=2):
             value = row[ref]
-            _put(chart_sheet, offset, column, value, _number_format(ref))
+            put(chart_sheet, offset, column, value, _number_format(ref))
     chart_sheet.freeze_panes = "A2"
     if quarters:
         last = 1 + len(quarters)
@@ -246,8 +219,7 @@ def _write_xlsx(context: ReportContext, path: Path) -> None:
         bars += line
         bars.width, bars.height = 18, 9
         chart_sheet.add_chart(bars, "E2")
-    with atomic_output(path) as temporary:
-        workbook.save(temporary)
+    save(workbook, path)
 
 
 def write_summary(context: ReportContext, path: Path) -> None:
