@@ -26,6 +26,8 @@ from mectk.specs import (
     ReaderSpec,
     ReportContext,
     ReportFormatSpec,
+    SampleFile,
+    SampleSpec,
 )
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "ReaderSpec",
     "ReportContext",
     "ReportFormatSpec",
+    "SampleFile",
+    "SampleSpec",
     "Source",
     "SourceError",
     "SourceRow",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import pluggy
 
 from mectk.sources import Source
-from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec
+from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec, SampleSpec
 
 PROJECT_NAME = "mectk"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -91,6 +91,22 @@ def mectk_register_report_formats() -> list[ReportFormatSpec]:  # type: ignore[e
     :returns: a list of :class:`mectk.ReportFormatSpec` (empty if none).
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def mectk_register_samples() -> list[SampleSpec]:  # type: ignore[empty-body]
+    """Return sample data this plugin contributes to ``mectk demo``.
+
+    Called once per run; every implementation is called and the lists joined. A sample
+    name registered by two plugins is an error that names both plugins. The demo calls
+    each sample's ``write`` with a fresh folder, reads and imports the files it returns
+    into that sample's own register, then writes the sample's ``reports`` for each of its
+    ``periods``.
+
+    :returns: a list of :class:`mectk.SampleSpec` (empty if none).
+
+    .. versionadded:: 0.2
     """
 
 

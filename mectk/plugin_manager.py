@@ -21,7 +21,7 @@ from mectk.errors import DuplicateNameError, PluginError, UsageError
 from mectk.mapping import Mapping as LoadedMapping
 from mectk.mapping import load_mapping, mapping_claims, mapping_reader
 from mectk.sources import Source
-from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec
+from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec, SampleSpec
 
 ENTRY_POINT_GROUP = "mectk"
 DISABLE_ENV = "MECTK_DISABLE_PLUGINS"
@@ -188,6 +188,7 @@ class Registry:
     checks: Mapping[str, Registered[CheckSpec]]
     mappings: Mapping[str, Registered[LoadedMapping]] = {}
     report_formats: Mapping[str, Registered[ReportFormatSpec]] = {}
+    samples: Mapping[str, Registered[SampleSpec]] = {}
 
     def with_mapping(self, mapping: LoadedMapping, plugin: str = "command line") -> Registry:
         """This registry plus a format read by ``mapping``.
@@ -310,4 +311,5 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         report_formats=_collect(
             pm, "mectk_register_report_formats", ReportFormatSpec, lambda s: s.name
         ),
+        samples=_collect(pm, "mectk_register_samples", SampleSpec, lambda s: s.name),
     )

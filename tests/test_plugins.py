@@ -766,3 +766,39 @@ def test_a_plugin_with_a_misspelt_hook_is_a_plugin_error_naming_it(tmp_path):
     assert "plugin 'boom'" in done.stderr
     assert "MECTK_DISABLE_PLUGINS=boom" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+class SamplePlugin:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @hookimpl
+    def mectk_register_samples(self):
+        from mectk import SampleFile, SampleSpec
+
+        def write(folder: Path) -> list[SampleFile]:
+            path = folder / f"{self.name}.csv"
+            path.write_text("a,b\n1,2\n", encoding="utf-8")
+            return [SampleFile(path=path, format="example", planted=(("x", "y"),))]
+
+        return [
+            SampleSpec(
+                name=self.name, title=f"sample {self.name}", write=write, reports=("summary",)
+            )
+        ]
+
+
+def test_hook_mectk_register_samples(pm, tmp_path):
+    with registered(pm, SamplePlugin("council-x"), "sampler"):
+        registry = build_registry(pm)
+        found = registry.samples["council-x"]
+        assert found.plugin == "sampler"
+        assert found.spec.reports == ("summary",)
+        files = found.spec.write(tmp_path)
+        assert [f.path.name for f in files] == ["council-x.csv"]
+        assert files[0].planted == (("x", "y"),)
+        with registered(pm, SamplePlugin("council-x"), "twin"):
+            with pytest.raises(DuplicateNameError) as raised:
+                build_registry(pm)
+            assert "'council-x' is registered by two plugins" in raised.value.message
+    assert "council-x" not in build_registry(pm).samples
