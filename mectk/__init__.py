@@ -6,7 +6,12 @@ never from others:
 * :mod:`mectk.metrics`: measures, periods' year to date, suppression, current records;
 * :mod:`mectk.periods`: parsing ``2025-26``, ``2025-26-Q2`` and date ranges;
 * :mod:`mectk.reportkit`: writing report workbooks safely (text stays text, atomic saves);
-* :mod:`mectk.textsafety`: formula-safe CSV.
+* :mod:`mectk.textsafety`: formula-safe CSV;
+* :mod:`mectk.mapping`: loading mapping files and reading with them (for a reader that
+  adds to what a mapping can say);
+* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does.
+
+:data:`PUBLIC_MODULES` lists them; a test holds the bundled plugins to it.
 """
 
 from __future__ import annotations
@@ -30,7 +35,18 @@ from mectk.specs import (
     SampleSpec,
 )
 
+PUBLIC_MODULES = (
+    "mectk.metrics",
+    "mectk.periods",
+    "mectk.reportkit",
+    "mectk.textsafety",
+    "mectk.mapping",
+    "mectk.coerce",
+)
+"""Modules besides ``mectk`` itself that plugins may import (their documented names)."""
+
 __all__ = [
+    "PUBLIC_MODULES",
     "AcceptedRecord",
     "BlankRow",
     "CellRef",
