@@ -11,6 +11,7 @@ The keys are documented in ``docs/mapping-files.md``.
 from __future__ import annotations
 
 import datetime
+import re
 import tomllib
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
@@ -148,12 +149,29 @@ def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> Colum
         except ValueError as exc:
             msg = f"{name}: {where}.date_formats: '{form}' is not a date format ({exc})"
             raise UsageError(msg, hint="Use strptime codes such as %d/%m/%Y or %B %Y.") from exc
+    pattern = spec.get("pattern")
+    if pattern is not None:
+        _compile(pattern, f"{where}.pattern", name)
     return ColumnRule(
         values=values,
         blank=spec.get("blank", "unknown"),
         date_formats=tuple(spec.get("date_formats", ())),
         separators=tuple(spec.get("separators", ())),
+        pattern=pattern,
     )
+
+
+def _compile(pattern: str, where: str, name: str, groups: tuple[str, ...] = ()) -> None:
+    """Refuse a regular expression that does not compile or lacks a needed named group."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        msg = f"{name}: {where}: '{pattern}' is not a regular expression ({exc})"
+        raise UsageError(msg, hint="See docs/mapping-files.md for examples.") from exc
+    missing = [g for g in groups if g not in compiled.groupindex]
+    if missing:
+        msg = f"{name}: {where}: '{pattern}' has no named group {', '.join(missing)}"
+        raise UsageError(msg, hint="Name the groups, as in hrs_wk_(?P<year>\\d{4})_(?P<month>\\d{2}).")
 
 
 def _build(data: dict[str, Any], name: str) -> Mapping:
@@ -191,7 +209,18 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             for key in ("breakdown", "evidence_source"):
                 if key in spec:
                     _check_value(outcome[key], spec[key], f"{where}.{key}", name)
-            measure = (spec["outcome_type"], spec.get("breakdown"), spec.get("as_at"))
+            if "heading" not in spec and "heading_pattern" not in spec:
+                msg = f"{name}: {where}: give a heading or a heading_pattern"
+                raise UsageError(msg, hint="See docs/mapping-files.md, snapshots.")
+            if "heading_pattern" in spec:
+                _compile(
+                    spec["heading_pattern"], f"{where}.heading_pattern", name, ("year", "month")
+                )
+            measure = (
+                spec["outcome_type"],
+                spec.get("breakdown"),
+                spec.get("as_at") or spec.get("heading_pattern"),
+            )
             if measure in seen_measures:
                 msg = (
                     f"{name}: {where}: another snapshot column on this sheet already gives "
@@ -201,7 +230,10 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             seen_measures.add(measure)
             snapshots.append(
                 SnapshotSpec(
-                    headings=(spec["heading"], *spec.get("aliases", ())),
+                    headings=tuple(
+                        h for h in (spec.get("heading"), *spec.get("aliases", ())) if h
+                    ),
+                    pattern=spec.get("heading_pattern"),
                     outcome_type=spec["outcome_type"],
                     evidence_source=spec.get("evidence_source", "enterprise_self_report"),
                     breakdown=spec.get("breakdown"),
@@ -209,6 +241,8 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
                     rule=_rule(outcome["value"], spec, where, name),
                 )
             )
+        for position, pattern in enumerate(raw.get("extra_columns", ())):
+            _compile(pattern, f"{at}.extra_columns[{position}]", name)
         layout = TableLayout(
             kind=kind,
             header_rows=tuple(raw.get("header_rows", ())),
@@ -220,6 +254,7 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             as_at=_date(raw.get("as_at") or data.get("as_at")),
             schema_headings=False,
             ignored_headings=tuple(raw.get("ignore_columns", ())),
+            extra_columns=tuple(raw.get("extra_columns", ())),
         )
         sheets.append(SheetMapping(raw.get("sheet"), raw.get("optional", False), layout))
     identify = data.get("identify", {})

@@ -106,6 +106,8 @@ class ColumnRule:
     blank: Literal["unknown", "no", "zero"] = "unknown"
     date_formats: tuple[str, ...] = ()
     separators: tuple[str, ...] = ()
+    pattern: str | None = None
+    """A regular expression the cell's text must match whole (``format-invalid`` if not)."""
 
 
 class RowCells(Mapping[str, CellRef]):
@@ -145,6 +147,11 @@ class SourceRow:
     sheet_columns: Mapping[str, CellRef] = field(factory=dict)
     rules: Mapping[str, ColumnRule] = field(factory=dict)
     date1904: bool = False
+    extras: Mapping[str, Any] = field(factory=dict)
+    """Raw cells of the layout's extra columns, by heading: values that feed no field,
+    for the format's own code (a mapping's ``extra_columns``); None when blank."""
+    extra_cells: Mapping[str, CellRef] = field(factory=dict)
+    """Where each of ``extras`` came from."""
 
     @property
     def source_ref(self) -> str:

@@ -12,10 +12,13 @@ are :class:`~mectk.sources.BlankRow`.
 
 from __future__ import annotations
 
+import calendar
 import datetime
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 from openpyxl.utils import get_column_letter
 
@@ -49,7 +52,12 @@ class ColumnSpec:
 
 @frozen
 class SnapshotSpec:
-    """A column whose cells are snapshot outcomes of the row's enterprise."""
+    """A column whose cells are snapshot outcomes of the row's enterprise.
+
+    With ``pattern`` (a regular expression with named groups ``year`` and ``month``, and
+    optionally ``day``), every column whose whole heading matches it is such a column,
+    dated by its heading: the given day, or else the last day of the month.
+    """
 
     headings: tuple[str, ...]
     outcome_type: str
@@ -57,6 +65,24 @@ class SnapshotSpec:
     breakdown: str | None = None
     as_at: datetime.date | None = None
     rule: ColumnRule | None = None
+    pattern: str | None = None
+
+
+def heading_date(pattern: str, heading: str) -> datetime.date | None:
+    """The date a heading matching ``pattern`` names (its ``year``, ``month`` and optional
+    ``day`` groups; the month's last day without one), or None when it does not match or
+    names no real date."""
+    found = re.fullmatch(pattern, heading.strip(), flags=re.IGNORECASE)
+    if found is None:
+        return None
+    groups = found.groupdict()
+    try:
+        year, month = int(groups["year"]), int(groups["month"])
+        last = calendar.monthrange(year, month)[1]
+        day = int(groups["day"]) if groups.get("day") else last
+        return datetime.date(year, month, day)
+    except (KeyError, TypeError, ValueError, calendar.IllegalMonthError):
+        return None
 
 
 @frozen
@@ -73,6 +99,15 @@ class TableLayout:
     as_at: datetime.date | None = None
     schema_headings: bool = True
     ignored_headings: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    """Regular expressions matched against whole headings (ignoring case): columns that
+    feed no field but are handed to the format's own code as ``SourceRow.extras``."""
+
+
+def _extra(layout: TableLayout, heading: str) -> bool:
+    return any(
+        re.fullmatch(p, heading.strip(), flags=re.IGNORECASE) for p in layout.extra_columns
+    )
 
 
 Row = tuple[int, list[Any]]
@@ -189,6 +224,11 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     yield from issues
     yield ColumnMapping(file, sheet, tuple(mapping))
     snapshot_columns = _snapshot_columns(headings, layout)
+    extra_columns = [
+        (o, h, CellRef(sheet, None, get_column_letter(o + 1), h))
+        for o, h in enumerate(headings)
+        if h and _extra(layout, h)
+    ]
     id_field = RECORD_KINDS[layout.kind].id_field
     sheet_columns = {
         info.name: CellRef(sheet, None, letter, heading) for _, info, heading, letter, _ in columns
@@ -198,7 +238,11 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     hidden = grid.hidden_rows(sheet)
     hidden_seen = 0
     ended = False
-    read_at = sorted({o for o, *_ in columns} | {o for o, _, _ in snapshot_columns})
+    read_at = sorted(
+        {o for o, *_ in columns}
+        | {o for o, _, _ in snapshot_columns}
+        | {o for o, _, _ in extra_columns}
+    )
     if (
         snapshot_columns
         and layout.as_at is None
@@ -239,6 +283,10 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
             raw = cells[offset] if offset < len(cells) else None
             values[info.name] = None if is_blank(raw) else raw
         refs = RowCells(sheet_columns, number)
+        extras = {
+            h: None if is_blank(cells[o] if o < len(cells) else None) else cells[o]
+            for o, h, _ in extra_columns
+        }
         yield SourceRow(
             kind=layout.kind,
             sheet=sheet,
@@ -249,6 +297,8 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
             sheet_columns=sheet_columns,
             rules=rules,
             date1904=grid.date1904,
+            extras=extras,
+            extra_cells={h: attrs.evolve(ref, row=number) for _, h, ref in extra_columns},
         )
         if snapshot_columns:
             yield from _snapshots(
@@ -282,6 +332,12 @@ def _match_columns(
     # headings read elsewhere (snapshot columns) or deliberately ignored raise no warning
     quiet_headings = {normalise_text(h) for s in layout.snapshots for h in s.headings}
     quiet_headings.update(normalise_text(h) for h in layout.ignored_headings)
+    patterns = [s.pattern for s in layout.snapshots if s.pattern]
+    quiet_headings.update(
+        normalise_text(h)
+        for h in headings
+        if h and (_extra(layout, h) or any(heading_date(p, h) for p in patterns))
+    )
     for offset, heading in enumerate(headings):
         if not heading:
             continue
@@ -332,11 +388,20 @@ def _snapshot_columns(
     headings: list[str], layout: TableLayout
 ) -> list[tuple[int, str, SnapshotSpec]]:
     wanted = {normalise_text(h): s for s in layout.snapshots for h in s.headings}
-    return [
-        (offset, heading, wanted[normalise_text(heading)])
-        for offset, heading in enumerate(headings)
-        if heading and normalise_text(heading) in wanted
-    ]
+    out = []
+    for offset, heading in enumerate(headings):
+        if not heading:
+            continue
+        spec = wanted.get(normalise_text(heading))
+        if spec is None:
+            for candidate in layout.snapshots:
+                dated = heading_date(candidate.pattern, heading) if candidate.pattern else None
+                if dated is not None:
+                    spec = attrs.evolve(candidate, as_at=dated)
+                    break
+        if spec is not None:
+            out.append((offset, heading, spec))
+    return out
 
 
 def _skip_reason(cells: list[Any], columns: list[Column], layout: TableLayout) -> str | None:

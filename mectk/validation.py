@@ -228,7 +228,9 @@ class _RowChecker:
             return None, issues
         model: Any = self.converter.structure(nested, MODELS[row.kind])
         # the model holds the values now; keep only where they came from
-        return AcceptedRecord(row.kind, model, attrs.evolve(row, values={})), issues
+        return AcceptedRecord(
+            row.kind, model, attrs.evolve(row, values={}, extras={}, extra_cells={})
+        ), issues
 
     @staticmethod
     def _record_id(row: SourceRow) -> str | None:
@@ -251,6 +253,9 @@ class _RowChecker:
         row, record_id = state.row, state.record_id
         if rule is not None and rule.values:
             raw = rule.values.get(normalise_text(cell_text(raw)), raw)
+        if rule is not None and rule.pattern is not None:
+            if not re.fullmatch(rule.pattern, cell_text(raw).strip()):
+                raise CoercionFailed("format-invalid")
         try:
             if info.value_kind != "date":
                 return coerce_scalar(raw, info)
