@@ -2,7 +2,8 @@
 
 Contract: :func:`measures_markdown` renders every measure with its ref, title, kind,
 unit, numerator and denominator; the docs page is this text, and a test keeps it so.
-Regenerate with ``python -m mectk.metrics.docs > docs/measures.md``.
+Regenerate with ``python -m mectk.metrics.docs > docs/measures.md``, and the annual
+measures page with ``python -m mectk.metrics.docs annual > docs/annual-measures.md``.
 """
 
 from __future__ import annotations
@@ -47,4 +48,9 @@ def measures_markdown() -> str:
 
 
 if __name__ == "__main__":
-    print(measures_markdown(), end="")  # noqa: T201
+    import sys
+
+    from mectk.metrics.annual import annual_measures_markdown
+
+    text = annual_measures_markdown() if sys.argv[1:] == ["annual"] else measures_markdown()
+    print(text, end="")  # noqa: T201
