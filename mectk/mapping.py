@@ -171,7 +171,8 @@ def _compile(pattern: str, where: str, name: str, groups: tuple[str, ...] = ()) 
     missing = [g for g in groups if g not in compiled.groupindex]
     if missing:
         msg = f"{name}: {where}: '{pattern}' has no named group {', '.join(missing)}"
-        raise UsageError(msg, hint="Name the groups, as in hrs_wk_(?P<year>\\d{4})_(?P<month>\\d{2}).")
+        hint = "Name the groups, as in hrs_wk_(?P<year>\\d{4})_(?P<month>\\d{2})."
+        raise UsageError(msg, hint=hint)
 
 
 def _build(data: dict[str, Any], name: str) -> Mapping:
@@ -230,9 +231,7 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             seen_measures.add(measure)
             snapshots.append(
                 SnapshotSpec(
-                    headings=tuple(
-                        h for h in (spec.get("heading"), *spec.get("aliases", ())) if h
-                    ),
+                    headings=tuple(h for h in (spec.get("heading"), *spec.get("aliases", ())) if h),
                     pattern=spec.get("heading_pattern"),
                     outcome_type=spec["outcome_type"],
                     evidence_source=spec.get("evidence_source", "enterprise_self_report"),

@@ -114,6 +114,7 @@ class Enterprise:
     closure_date: datetime.date | None = None
     closure_reason: str | None = None
     services: tuple[str, ...] | None = None
+    primary_service: str | None = None
     client_groups: tuple[str, ...] | None = None
     provides_personal_care: bool | None = None
     cqc_status: str

@@ -105,9 +105,7 @@ class TableLayout:
 
 
 def _extra(layout: TableLayout, heading: str) -> bool:
-    return any(
-        re.fullmatch(p, heading.strip(), flags=re.IGNORECASE) for p in layout.extra_columns
-    )
+    return any(re.fullmatch(p, heading.strip(), flags=re.IGNORECASE) for p in layout.extra_columns)
 
 
 Row = tuple[int, list[Any]]

@@ -253,9 +253,8 @@ class _RowChecker:
         row, record_id = state.row, state.record_id
         if rule is not None and rule.values:
             raw = rule.values.get(normalise_text(cell_text(raw)), raw)
-        if rule is not None and rule.pattern is not None:
-            if not re.fullmatch(rule.pattern, cell_text(raw).strip()):
-                raise CoercionFailed("format-invalid")
+        if rule is not None and rule.pattern and not re.fullmatch(rule.pattern, cell_text(raw)):
+            raise CoercionFailed("format-invalid")
         try:
             if info.value_kind != "date":
                 return coerce_scalar(raw, info)
