@@ -9,7 +9,9 @@ never from others:
 * :mod:`mectk.textsafety`: formula-safe CSV;
 * :mod:`mectk.mapping`: loading mapping files and reading with them (for a reader that
   adds to what a mapping can say);
-* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does.
+* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does;
+* :func:`write_canonical_workbook`: writing records as a canonical workbook (the sample
+  files a plugin contributes to ``mectk demo``: programme settings, spend lines).
 
 :data:`PUBLIC_MODULES` lists them; a test holds the bundled plugins to it.
 """
@@ -34,6 +36,7 @@ from mectk.specs import (
     SampleFile,
     SampleSpec,
 )
+from mectk.template import write_workbook as write_canonical_workbook
 
 PUBLIC_MODULES = (
     "mectk.metrics",
@@ -72,4 +75,5 @@ __all__ = [
     "hookimpl",
     "make_issue",
     "make_plugin_manager",
+    "write_canonical_workbook",
 ]

@@ -356,6 +356,30 @@ CATALOGUE: Mapping[str, IssueType] = {
             "add up to {by_funding}, more than the {value} people supported per week.",
             "Correct the breakdown or the weekly total; the breakdown cannot exceed the total.",
         ),
+        # ---- metro: layouts without a column, area codes
+        _t(
+            "field-not-in-source",
+            "warning",
+            "Field not in this layout",
+            "'{column}' is required here ({reason}), but this layout has no such column; "
+            "the record was kept.",
+            "Add the value in the register later, or ask for the column in the export.",
+        ),
+        _t(
+            "area-code-invalid",
+            "warning",
+            "Not an area code of the expected kind",
+            "'{value}' in '{column}' is not {expected}.",
+            "Check the code against the ONS register (9 characters, such as E08000025).",
+        ),
+        _t(
+            "ward-not-in-la",
+            "warning",
+            "Ward outside the local authority",
+            "Ward '{value}' in '{column}' {reason}.",
+            "Check the ward and local authority codes; the ONS ward to local authority "
+            "lookup gives the authority of each ward.",
+        ),
     )
 }
 """Every issue code mectk itself emits. Plugins may add their own codes through checks."""

@@ -34,7 +34,7 @@ from mectk.schemas import (
     normalise_text,
 )
 from mectk.sources import ColumnRule, ReadItem, ReadOptions, Source
-from mectk.specs import ReaderSpec
+from mectk.specs import FinishFunction, ReaderSpec
 from mectk.table_reader import ColumnSpec, SnapshotSpec, TableLayout, read_table
 
 DEFAULT_SOURCE_TYPES = ("xlsx", "xlsm", "csv")
@@ -149,6 +149,10 @@ def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> Colum
         except ValueError as exc:
             msg = f"{name}: {where}.date_formats: '{form}' is not a date format ({exc})"
             raise UsageError(msg, hint="Use strptime codes such as %d/%m/%Y or %B %Y.") from exc
+    blank_as = spec.get("blank_as")
+    if blank_as is not None:
+        mapped = values.get(normalise_text(blank_as), blank_as)
+        _check_value(info, mapped, f"{where}.blank_as", name)
     pattern = spec.get("pattern")
     if pattern is not None:
         _compile(pattern, f"{where}.pattern", name)
@@ -158,6 +162,7 @@ def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> Colum
         date_formats=tuple(spec.get("date_formats", ())),
         separators=tuple(spec.get("separators", ())),
         pattern=pattern,
+        blank_as=blank_as,
     )
 
 
@@ -302,11 +307,13 @@ def _with_as_at(layout: TableLayout, as_at: datetime.date) -> TableLayout:
     return attrs.evolve(layout, as_at=as_at)
 
 
-def mapping_reader(mapping: Mapping) -> ReaderSpec:
-    """An ordinary reader spec that reads files by ``mapping``."""
+def mapping_reader(mapping: Mapping, finish: FinishFunction | None = None) -> ReaderSpec:
+    """An ordinary reader spec that reads files by ``mapping``, passing what it reads
+    through ``finish`` when given (a plugin's code for what the mapping cannot say)."""
 
     def read(source: Source, options: ReadOptions) -> Iterator[ReadItem]:
-        return read_with_mapping(mapping, source, options)
+        items = read_with_mapping(mapping, source, options)
+        return items if finish is None else finish(items, source, options)
 
     return ReaderSpec(
         name=mapping.format,

@@ -301,7 +301,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"'{readers[mapping.format].plugin}' and '{registered.plugin}'"
             )
             raise DuplicateNameError(msg, hint=f"Uninstall one, or set {DISABLE_ENV}.")
-        readers[mapping.format] = Registered(mapping_reader(mapping), registered.plugin)
+        reader = mapping_reader(mapping, registered.spec.finish)
+        readers[mapping.format] = Registered(reader, registered.plugin)
         mappings[mapping.format] = Registered(mapping, registered.plugin)
     return Registry(
         pm=pm,

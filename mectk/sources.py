@@ -108,6 +108,9 @@ class ColumnRule:
     separators: tuple[str, ...] = ()
     pattern: str | None = None
     """A regular expression the cell's text must match whole (``format-invalid`` if not)."""
+    blank_as: str | None = None
+    """Text an empty cell is read as (then mapped by ``values``), when a layout's own rule
+    gives blanks a meaning, such as a blank 1/0 flag meaning 0."""
 
 
 class RowCells(Mapping[str, CellRef]):

@@ -96,15 +96,28 @@ class CheckSpec:
     importance: Literal["high", "medium", "low"] = "medium"
 
 
+class FinishFunction(Protocol):
+    """Turns what a mapping read into what the format yields: the Python a mapping file
+    cannot express (further records from extra columns, checks against a lookup)."""
+
+    def __call__(
+        self, items: Iterator[ReadItem], source: Source, options: ReadOptions
+    ) -> Iterator[ReadItem]: ...
+
+
 @frozen
 class MappingSpec:
     """A mapping file a plugin ships; it becomes an input format named by its ``format`` key.
 
     :param path: the TOML file, for example
         ``importlib.resources.files("mectk_leeds") / "leeds-tracker.toml"``.
+    :param finish: optional: every item the mapping reads passes through it (see
+        :class:`FinishFunction`); rows carry the mapping's ``extra_columns`` as
+        ``SourceRow.extras``. It must pass on or account for every item.
     """
 
     path: Path | Traversable
+    finish: FinishFunction | None = field(default=None, kw_only=True)
 
 
 @frozen(kw_only=True)

@@ -197,6 +197,8 @@ class _RowChecker:
                 bad_fields.add(name)
                 issues.append(self._issue(raw.code, row, name, info, raw, record_id))
                 continue
+            if is_blank(raw) and rule is not None and rule.blank_as is not None:
+                raw = rule.blank_as  # the layout's own rule: read a blank as this text
             if is_blank(raw):
                 if rule is not None and rule.blank != "unknown":
                     data[name] = False if rule.blank == "no" else 0
@@ -336,6 +338,8 @@ class _RowChecker:
                 name = ".".join([*path, missing])
                 info = infos.get(name)
                 code = "value-conditionally-required" if conditional else "value-required"
+                if conditional and row.sheet_columns and name not in row.sheet_columns:
+                    code = "field-not-in-source"  # the layout has no such column (domain 3)
                 yield (
                     name,
                     self._issue(
