@@ -12,7 +12,7 @@ enterprises, with secondary suppression; the council profile shows them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -86,11 +86,19 @@ def _count(value: Any, suppress: bool = False) -> Cell:
     return Cell(value, "int", suppress)
 
 
-def _hide(cells: dict[Hashable, Cell], lines: Sequence[Sequence[Hashable]], threshold: int) -> None:
-    """Suppress small counts among ``cells`` (in place), with secondary suppression."""
+def _hide(
+    cells: Mapping[Any, Cell],
+    lines: Sequence[Sequence[Any]],
+    threshold: int,
+    target: dict[Any, Cell] | None = None,
+) -> None:
+    """Suppress small counts among ``cells`` (in ``target``, by default ``cells`` itself),
+    with secondary suppression along ``lines`` of cells that add up."""
+    out = target if target is not None else cells
+    assert isinstance(out, dict)
     values = {k: c.value for k, c in cells.items() if isinstance(c.value, int | Decimal)}
     for key in suppress_lines(values, lines, threshold):
-        cells[key] = Cell(cells[key].value, cells[key].format, True)
+        out[key] = Cell(out[key].value, out[key].format, True)
 
 
 def _headlines(report: AnnualReport, external: bool, threshold: int) -> Table:
@@ -100,14 +108,11 @@ def _headlines(report: AnnualReport, external: bool, threshold: int) -> Table:
         for column, value in (("previous", row.previous), ("current", row.current)):
             cells[(row.measure.ref, column)] = Cell(value, fmt)
     if external:
-        counted = [r.measure.ref for r in report.headlines if r.measure.suppressible]
-        solo = [[(ref, c)] for ref in counted for c in ("previous", "current")]
-        families = [
-            [(ref, c) for ref in family if ref in counted]
-            for family in (("A01", "A02"), ("A05", "A06", "A07"))
-            for c in ("previous", "current")
-        ]
-        _hide(cells, [*solo, *families], threshold)
+        # the "of which" rows are not exhaustive parts of their totals (new vs all trading;
+        # Direct Payment and self-funded vs all people), so no total reveals a hidden one:
+        # primary suppression only
+        counted = {r.measure.ref for r in report.headlines if r.measure.suppressible}
+        _hide({k: c for k, c in cells.items() if k[0] in counted}, [], threshold, cells)
     rows = []
     for row in report.headlines:
         before, now = cells[(row.measure.ref, "previous")], cells[(row.measure.ref, "current")]
@@ -144,13 +149,11 @@ def _by_service(report: AnnualReport, external: bool, threshold: int) -> Table:
         cells[(index, "exempt")] = _count(row.cqc_exempt)
         cells[(index, "people")] = _count(row.people)
     if external:
-        lines: list[list[Hashable]] = [
-            [(i, c) for c in ("offering", "registered", "exempt")]
-            for i in range(len(report.by_service))
-        ]
+        # registered and exempt are not all of those offering, and rows overlap: only the
+        # attributed people per week add up (service rows to the distinct row)
+        lines: list[list[Hashable]] = []
         if report.attribution:
             lines.append([(i, "people") for i in range(len(report.by_service))])
-        lines.extend([(i, "people")] for i in range(len(report.by_service)))
         _hide(cells, lines, threshold)
     rows = []
     for index, row in enumerate(report.by_service):
@@ -196,9 +199,8 @@ def _cohorts(report: AnnualReport, external: bool, threshold: int) -> Table:
         for name in names:
             cells[(index, name)] = _count(getattr(row, name))
     if external:
-        lines: list[list[Hashable]] = [[(i, n) for n in names] for i in range(len(report.cohorts))]
-        lines.extend([[(i, n) for i in range(len(report.cohorts))] for n in names])
-        lines.extend([(i, n)] for i in range(len(report.cohorts)) for n in names)
+        # launched = still trading + closed before + not yet due, in each row
+        lines = [[(i, n) for n in names] for i in range(len(report.cohorts))]
         _hide(cells, lines, threshold)
     rows = []
     for index, row in enumerate(report.cohorts):
@@ -230,8 +232,7 @@ def _cohorts(report: AnnualReport, external: bool, threshold: int) -> Table:
 def _funding(report: AnnualReport, external: bool, threshold: int) -> Table:
     cells: dict[Hashable, Cell] = {i: _count(r.people) for i, r in enumerate(report.funding)}
     if external:
-        column = list(range(len(report.funding)))
-        _hide(cells, [column, *([i] for i in column)], threshold)
+        _hide(cells, [list(range(len(report.funding)))], threshold)  # routes add to Total
     rows = [
         [Cell(r.route), cells[i], Cell(r.share, "pct", cells[i].hidden)]
         for i, r in enumerate(report.funding)
@@ -371,14 +372,21 @@ def _marker(context: ReportContext) -> str:
 
 
 def _shown(cell: Cell, marker: str, for_csv: bool) -> Any:
+    """The value a cell shows: the marker when suppressed, n/a when there is no value,
+    per cent as a fraction in xlsx (formatted %) and as a number of per cent in CSV."""
     if cell.hidden:
         return marker
     value = cell.value
-    if cell.format == "pct" and isinstance(value, int | Decimal):
-        return round(Decimal(value), 1) if for_csv else Decimal(value) / 100
-    if cell.format in ("money", "dec") and isinstance(value, Decimal) and for_csv:
-        return round(value, 2)
-    return value
+    if value is None:
+        return None if cell.format == "text" else "n/a"
+    if not isinstance(value, int | Decimal) or isinstance(value, bool):
+        return value
+    number = Decimal(value)
+    if cell.format == "pct":
+        return round(number, 1) if for_csv else number / 100
+    if cell.format == "int" and number == number.to_integral_value():
+        return int(number)
+    return round(number, 2) if for_csv else number
 
 
 def _period_lines(context: ReportContext) -> tuple[str, str]:
