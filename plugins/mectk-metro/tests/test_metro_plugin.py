@@ -29,8 +29,10 @@ from __future__ import annotations
 import csv
 import datetime
 import json
+import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,8 @@ import pytest
 from mectk_metro.samples import PROGRAMME, write_export, write_samples
 from openpyxl import load_workbook
 
-from mectk import ReadOptions, build_registry, make_plugin_manager, write_canonical_workbook
+from mectk import build_registry, make_plugin_manager, write_canonical_workbook
+from mectk.metrics import load_current
 
 D = datetime.date
 
@@ -124,64 +127,69 @@ def settings(path: Path) -> None:
     write_canonical_workbook(path, {"programme": [PROGRAMME], "spend_line": lines})
 
 
-@pytest.fixture
-def files(tmp_path: Path) -> dict[str, Path]:
-    out = {
-        "settings": tmp_path / "settings.xlsx",
-        "csv": tmp_path / "cme_export_2024-25.csv",
-        "xlsx": tmp_path / "cme_export_2025-26.xlsx",
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The fixture files, each imported with ``mectk import --json`` (no --format) into one
+    register: settings and spend, then the 2024-25 CSV, then the 2025-26 xlsx."""
+    folder = tmp_path_factory.mktemp("metro")
+    files = {
+        "settings": folder / "settings.xlsx",
+        "csv": folder / "cme_export_2024-25.csv",
+        "xlsx": folder / "cme_export_2025-26.xlsx",
     }
-    settings(out["settings"])
-    write_export(out["csv"], 2024, rows_2024(), extracted=D(2025, 4, 3))
-    write_export(out["xlsx"], 2025, rows_2025(), extracted=D(2026, 4, 2))
-    return out
+    settings(files["settings"])
+    write_export(files["csv"], 2024, rows_2024(), extracted=D(2025, 4, 3))
+    write_export(files["xlsx"], 2025, rows_2025(), extracted=D(2026, 4, 2))
+    db = folder / "metro.db"
+    reports = {}
+    for key, path in files.items():
+        done = mectk("import", str(path), "--db", str(db), "--json", cwd=folder)
+        assert done.returncode == 0, done.stdout + done.stderr
+        reports[key] = json.loads(done.stdout)
+    return {"folder": folder, "files": files, "db": db, "reports": reports}
 
 
-def validate(path: Path) -> Any:
-    from mectk.pipeline import validate_files
-
-    registry = build_registry(make_plugin_manager())
-    return validate_files(registry, [path], options=ReadOptions())
+def by_id(imported: dict[str, Any], kind: str, field: str) -> dict[str, dict[str, Any]]:
+    return {str(r[field]): r for r in load_current(imported["db"]).of(kind)}
 
 
-def test_the_fixtures_carry_the_quirks(files: dict[str, Path]) -> None:
-    raw = files["csv"].read_bytes()
-    assert (
-        raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b'\r\n\r\n"Source: Adults BI' in raw
-    )
-    book = load_workbook(files["xlsx"])
+def test_the_fixtures_carry_the_quirks(imported: dict[str, Any]) -> None:
+    raw = imported["files"]["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    assert b'\r\n\r\n"Source: Adults BI' in raw  # a blank row, then footnotes
+    book = load_workbook(imported["files"]["xlsx"])
     assert book.sheetnames == ["Data", "Lookups"] and book["Lookups"].sheet_state == "hidden"
     assert book["Data"].cell(row=8, column=1).value == "Source: Adults BI, extracted 2026-04-02"
 
 
-def test_xlsx_export_every_row_accounted_for(files: dict[str, Path]) -> None:
-    result = validate(files["xlsx"])
-    assert result.files[0].format == "metro-bi-export"  # identified, no --format
-    assert (result.rows_read, result.accepted, result.rejected) == (18, 18, 0), result.issues
-    assert (result.blank_rows, result.skipped_rows) == (1, 2)  # the blank row, two footnotes
-    assert result.record_counts() == {"enterprise": 5, "outcome": 10, "support_episode": 3}
-    models = {
-        r.model.enterprise_id: r.model for r in result.accepted_records if r.kind == "enterprise"
-    }
-    one, five = models["MB-1"], models["MB-5"]
-    assert one.launch_date == D(2024, 6, 1)  # ISO date with T00:00:00
-    assert one.services == ("personal_care",) and one.cqc_status == "unknown"  # blank = 0
-    assert one.consent_directory is False and models["MB-2"].consent_directory is True
-    assert (one.origin, one.status, one.status_date) == ("new", "trading", D(2024, 6, 1))
-    assert (five.origin, five.status_date) == ("established", D(2025, 4, 15))
-    three = models["MB-3"]
-    assert (three.status, three.closure_date, three.status_date) == (
+def test_xlsx_export_every_row_accounted_for(imported: dict[str, Any]) -> None:
+    report = imported["reports"]["xlsx"]
+    assert report["files"][0]["format"] == "metro-bi-export"  # identified, no --format
+    counts = report["counts"]
+    assert (counts["rows_read"], counts["accepted"], counts["rejected"]) == (18, 18, 0)
+    assert (counts["blank_rows"], counts["skipped_rows"]) == (1, 2)  # blank row, footnotes
+    assert counts["records"] == {"enterprise": 5, "outcome": 10, "support_episode": 3}
+    assert "column-unknown" not in counts["issues"] and "episode-duplicate" not in counts["issues"]
+    firms = by_id(imported, "enterprise", "enterprise_id")
+    one, five = firms["MB-1"], firms["MB-5"]
+    assert one["launch_date"] == "2024-06-01"  # ISO date with T00:00:00
+    assert one["services"] == ["personal_care"] and one["cqc_status"] == "unknown"  # blank = 0
+    assert one["consent_directory"] is False and firms["MB-2"]["consent_directory"] is True
+    assert (one["origin"], one["status"], one["status_date"]) == ("new", "trading", "2024-06-01")
+    assert (five["origin"], five["status_date"]) == ("established", "2025-04-15")
+    three = firms["MB-3"]
+    assert (three["status"], three["closure_date"], three["status_date"]) == (
         "closed",
-        D(2025, 6, 15),
-        D(2025, 6, 15),
+        "2025-06-15",
+        "2025-06-15",
     )
-    assert models["MB-4"].status == "developing" and models["MB-4"].locality_id == "E05099004"
+    assert firms["MB-4"]["status"] == "developing" and firms["MB-4"]["locality_id"] == "E05099004"
     hours = sorted(
-        (r.model.enterprise_id, r.model.as_at_date, r.model.value)
-        for r in result.accepted_records
-        if r.kind == "outcome" and r.model.outcome_type == "hours_per_week"
+        (o["enterprise_id"], o["as_at_date"], int(Decimal(str(o["value"]))))
+        for o in load_current(imported["db"]).of("outcome")
+        if o["outcome_type"] == "hours_per_week" and o["as_at_date"] >= "2025-04-01"
     )
-    assert [(e, d.isoformat(), int(v)) for e, d, v in hours] == [
+    assert hours == [
         ("MB-1", "2025-04-30", 10),
         ("MB-1", "2026-01-31", 12),
         ("MB-1", "2026-02-28", 14),  # March blank: no observation, not zero
@@ -191,28 +199,29 @@ def test_xlsx_export_every_row_accounted_for(files: dict[str, Path]) -> None:
         ("MB-5", "2026-03-31", 4),
     ]
     episodes = sorted(
-        (r.model.enterprise_id, r.model.episode_date, r.model.count, r.model.support_type)
-        for r in result.accepted_records
-        if r.kind == "support_episode"
+        (e["enterprise_id"], e["episode_date"], e["count"], e["support_type"], e["mode"])
+        for e in load_current(imported["db"]).of("support_episode")
+        if e["episode_date"] >= "2025-04-01"
     )
+    aggregate = ("unspecified_aggregate", "unspecified")
     assert episodes == [
-        ("MB-1", D(2025, 6, 30), 2, "unspecified_aggregate"),  # Q2's 0 is no episode
-        ("MB-2", D(2025, 9, 30), 1, "unspecified_aggregate"),
-        ("MB-3", D(2025, 6, 30), 3, "unspecified_aggregate"),
+        ("MB-1", "2025-06-30", 2, *aggregate),  # Q2's 0 is no episode
+        ("MB-2", "2025-09-30", 1, *aggregate),
+        ("MB-3", "2025-06-30", 3, *aggregate),
     ]
-    codes = {i.code for i in result.issues}
-    assert "column-unknown" not in codes and "episode-duplicate" not in codes
 
 
-def test_csv_export_with_bom_crlf_and_a_bad_la_code(files: dict[str, Path]) -> None:
-    result = validate(files["csv"])
-    assert result.files[0].format == "metro-bi-export"
-    assert (result.rows_read, result.accepted, result.rejected) == (7, 7, 0), result.issues
-    assert (result.blank_rows, result.skipped_rows) == (1, 2)
-    [warning] = [i for i in result.issues if i.code == "area-code-invalid"]
-    assert (warning.cell, warning.record_id, warning.value) == ("F3", "MB-3", "E07000238")
-    episode = next(r.model for r in result.accepted_records if r.kind == "support_episode")
-    assert (episode.episode_date, episode.count) == (D(2025, 3, 31), 1)  # Q4 of 2024-25
+def test_csv_export_with_bom_crlf_and_a_bad_la_code(imported: dict[str, Any]) -> None:
+    report = imported["reports"]["csv"]
+    assert report["files"][0]["format"] == "metro-bi-export"
+    counts = report["counts"]
+    assert (counts["rows_read"], counts["accepted"], counts["rejected"]) == (7, 7, 0)
+    assert (counts["blank_rows"], counts["skipped_rows"]) == (1, 2)
+    [warning] = [i for i in report["issues"] if i["code"] == "area-code-invalid"]
+    assert (warning["cell"], warning["record_id"], warning["value"]) == ("F3", "MB-3", "E07000238")
+    episodes = by_id(imported, "support_episode", "episode_id")
+    assert episodes["MB-1-contacts-2024-25-Q4"]["episode_date"] == "2025-03-31"
+    assert episodes["MB-1-contacts-2024-25-Q4"]["count"] == 1
 
 
 def test_real_errors_are_reported_at_their_cells(tmp_path: Path) -> None:
@@ -222,16 +231,17 @@ def test_real_errors_are_reported_at_their_cells(tmp_path: Path) -> None:
     rows[4]["hrs_wk_2026_03"] = "n/a"
     path = tmp_path / "bad.xlsx"
     write_export(path, 2025, rows, extracted=D(2026, 4, 2))
-    result = validate(path)
-    assert result.rows_read == result.accepted + result.rejected
-    found = {(i.code, i.cell) for i in result.issues if i.severity == "error"}
-    assert ("format-invalid", "D2") in found
-    assert ("out-of-range", "AO3") in found
-    assert ("number-invalid", "AA6") in found
+    done = mectk("validate", str(path), "--json", cwd=tmp_path)
+    report = json.loads(done.stdout)
+    assert done.returncode == 1
+    counts = report["counts"]
+    assert counts["rows_read"] == counts["accepted"] + counts["rejected"]
+    found = {(i["code"], i["cell"]) for i in report["issues"] if i["severity"] == "error"}
+    assert {("format-invalid", "D2"), ("out-of-range", "AO3"), ("number-invalid", "AA6")} <= found
 
 
 def test_the_ward_lookup_file_checks_wards_against_the_authority(
-    files: dict[str, Path], tmp_path: Path
+    imported: dict[str, Any], tmp_path: Path
 ) -> None:
     lookup = tmp_path / "WD25_LAD25_UK_LU.csv"
     lookup.write_text(
@@ -239,32 +249,25 @@ def test_the_ward_lookup_file_checks_wards_against_the_authority(
         "E05099002,Two,E08000098,Elsewhere\nE05099004,Four,E08000099,Metro\n",
         encoding="utf-8-sig",
     )
-    import os
-
     env = {**os.environ, "MECTK_METRO_WARD_LOOKUP": str(lookup)}
-    done = mectk("validate", str(files["xlsx"]), "--json", cwd=tmp_path, env=env)
+    done = mectk("validate", str(imported["files"]["xlsx"]), "--json", cwd=tmp_path, env=env)
     issues = [i for i in json.loads(done.stdout)["issues"] if i["code"] == "ward-not-in-la"]
     assert [(i["record_id"], i["cell"]) for i in issues] == [("MB-2", "D3"), ("MB-3", "D4")]
     assert "E08000098" in issues[0]["message"] and "not in the lookup" in issues[1]["message"]
 
 
-def test_cli_identifies_imports_and_writes_the_annual_report(
-    files: dict[str, Path], tmp_path: Path
-) -> None:
-    listed = json.loads(mectk("plugins", "--json", cwd=tmp_path).stdout)
+def rows_of(sheet: Any) -> list[tuple[Any, ...]]:
+    return [r for r in sheet.iter_rows(min_row=6, values_only=True) if r[0]]
+
+
+def test_the_annual_report_matches_the_hand_worked_figures(imported: dict[str, Any]) -> None:
+    folder, db = imported["folder"], str(imported["db"])
+    listed = json.loads(mectk("plugins", "--json", cwd=folder).stdout)
     metro = next(p for p in listed["plugins"] if p["name"] == "metro")
     assert metro["distribution"] == "mectk-metro"
-    for key in ("xlsx", "csv"):
-        done = mectk("validate", str(files[key]), "--json", cwd=tmp_path)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert json.loads(done.stdout)["files"][0]["format"] == "metro-bi-export"
-    db = str(tmp_path / "metro.db")
-    for key in ("settings", "csv", "xlsx"):
-        done = mectk("import", str(files[key]), "--db", db, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-    out = tmp_path / "Community_Microenterprise_Annual_Report_2025-26.xlsx"
+    out = folder / "Community_Microenterprise_Annual_Report_2025-26.xlsx"
     args = ("report", "annual-outcomes", "--period", "2025-26", "--db", db)
-    done = mectk(*args, "-o", str(out), "--profile", "council", cwd=tmp_path)
+    done = mectk(*args, "-o", str(out), "--profile", "council", cwd=folder)
     assert done.returncode == 0, done.stderr
     book = load_workbook(out)
     assert book.sheetnames == [
@@ -278,7 +281,7 @@ def test_cli_identifies_imports_and_writes_the_annual_report(
     ]
     sheet = book["Headlines"]
     assert sheet.freeze_panes == "B6"
-    figures = {row[0]: row[2:5] for row in sheet.iter_rows(min_row=6, values_only=True) if row[0]}
+    figures = {row[0]: row[2:5] for row in rows_of(sheet)}
     assert figures["A01"] == (3, 3, 0)
     assert figures["A02"] == (2, 1, -1)
     assert figures["A04"] == (14, 24, 10)  # snapshots at 31 March, never summed
@@ -286,33 +289,29 @@ def test_cli_identifies_imports_and_writes_the_annual_report(
     assert figures["A08"] == ("n/a", 0.5, "n/a")
     assert figures["A10"][:2] == (0.2, 0.35)
     assert sheet["D15"].number_format == "0.0%"
-    spend = {(r[0], r[1]): r for r in book["SME_Spend"].iter_rows(min_row=6, values_only=True)}
+    spend = {(r[0], r[1]): r for r in rows_of(book["SME_Spend"])}
     assert spend[("All spend", "All")][2] == 1100 and spend[("All spend", "All")][7] == 100
     assert spend[("All spend", "All")][8:] == (0.35, 0.33, "Y")
     assert spend[("All categories", "Direct")][8] == pytest.approx(300 / 900)
     assert book["SME_Spend"]["C6"].number_format.startswith("£")
-    cohort = {
-        r[0]: r[1:]
-        for r in book["Sustainability_Cohort"].iter_rows(min_row=6, values_only=True)
-        if r[0]
-    }
-    assert cohort["2024-25 Q1"] == (1, 1, 0, 0, 1)
-    assert cohort["2024-25 Q2"] == (1, 0, 1, 0, 0)
+    cohort = {r[0]: r[1:] for r in rows_of(book["Sustainability_Cohort"])}
+    assert cohort["2024-25 Q1"] == (1, 1, 0, 0, 1)  # MB-1 trading at +12 months
+    assert cohort["2024-25 Q2"] == (1, 0, 1, 0, 0)  # MB-3 closed before
     assert book["Funding_Mix"]._charts and book["Sustainability_Cohort"]._charts
-    service = {r[0]: r for r in book["By_Service_Type"].iter_rows(min_row=6, values_only=True)}
+    service = {r[0]: r for r in rows_of(book["By_Service_Type"])}
     assert service["Personal care"][1] == 1 and service["All services (distinct)"][1] == 3
-    assert any("counted in each row" in str(r[0]) for r in service.values())
+    assert any("counted in each row" in str(name) for name in service)
 
-    external = tmp_path / "portal.csv"
-    done = mectk(*args, "-o", str(external), cwd=tmp_path)
+    portal = folder / "portal.csv"
+    done = mectk(*args, "-o", str(portal), cwd=folder)
     assert done.returncode == 0, done.stderr
-    with (tmp_path / "portal_Headlines.csv").open(encoding="utf-8-sig", newline="") as handle:
+    with (folder / "portal_Headlines.csv").open(encoding="utf-8-sig", newline="") as handle:
         lines = {row[0]: row[2:5] for row in csv.reader(handle) if row}
     assert lines["A01"] == ["*", "*", "*"]  # 3 enterprises: suppressed for publication
-    assert lines["A10"][:2] == ["20.0", "35.0"]  # a share, not a count
     assert lines["A04"] == ["14.00", "24.00", "10.00"]  # hours are not suppressed
-    assert "SME_Spend" in (tmp_path / "portal.csv").read_text(encoding="utf-8-sig")
-    done = mectk(*args[:3], "2025-26-Q2", *args[4:], "-o", str(out), cwd=tmp_path)
+    assert lines["A10"][:2] == ["20.0", "35.0"]
+    assert "SME_Spend" in portal.read_text(encoding="utf-8-sig")
+    done = mectk(*args[:3], "2025-26-Q2", *args[4:], "-o", str(out), cwd=folder)
     assert done.returncode == 2 and "financial year" in done.stderr
 
 
@@ -330,9 +329,10 @@ def test_the_samples_hook_writes_files_whose_planted_mistakes_are_found(tmp_path
     again = write_samples(tmp_path / "again")
     assert again[1].path.read_bytes() == written[1].path.read_bytes()  # deterministic
     for file in written:
-        result = validate(file.path)
-        assert result.rows_read == result.accepted + result.rejected
-        found = {i.code for i in result.issues}
-        assert all(code in found for code, _what in file.planted), (file.path, found)
-        if not file.planted:
-            assert result.valid, result.issues
+        done = mectk("validate", str(file.path), "--json", cwd=tmp_path)
+        report = json.loads(done.stdout)
+        counts = report["counts"]
+        assert counts["rows_read"] == counts["accepted"] + counts["rejected"]
+        missed = [code for code, _what in file.planted if code not in counts["issues"]]
+        assert not missed, (file.path.name, missed)
+        assert done.returncode == (1 if file.planted else 0), report["issues"][:3]
