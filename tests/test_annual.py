@@ -258,6 +258,12 @@ def test_savings_method_shows_its_inputs():
 
 def test_previous_year_and_empty_register():
     assert previous_year(FY) == parse_period("2024-25")
+    to_date = parse_period("2025-04-01..2025-09-30")
+    assert previous_year(to_date).end.isoformat() == "2024-09-30"
+    # a year to date takes snapshots at its end: E1's 12 of 31 July (in Jul-Sep),
+    # E2 (closed 30 June) and E4 (7 at 15 March 2025, long lapsed) left out
+    hours = next(r for r in annual_report(records(), to_date).headlines if r.measure.ref == "A04")
+    assert (hours.previous, hours.current) == (0, 12)
     empty = annual_report(CurrentRecords({}), FY)
     assert all(r.current in (0, None) for r in empty.headlines)
     assert empty.cohorts == () and empty.spend[-1].share is None

@@ -139,9 +139,17 @@ def fy_label(year: Period) -> str:
 
 
 def previous_year(year: Period) -> Period:
-    """The financial year before ``year``."""
+    """The same span a year earlier: the financial year before a whole ``year``, or the
+    same months of the year before for a year to date."""
     first = year.start.year - 1
-    return parse_period(f"{first}-{(first + 1) % 100:02d}", fy_start_month=year.start.month)
+    whole = parse_period(f"{first}-{(first + 1) % 100:02d}", fy_start_month=year.start.month)
+    if a_year_after(whole.end) == year.end:
+        return whole
+    try:
+        end = year.end.replace(year=year.end.year - 1)
+    except ValueError:  # 29 February
+        end = year.end.replace(year=year.end.year - 1, day=28)
+    return Period(f"{fy_label(whole)} to {end.isoformat()}", whole.start, end)
 
 
 def a_year_after(when: datetime.date) -> datetime.date:
@@ -831,7 +839,9 @@ def annual_report(
     records: CurrentRecords, year: Period, *, attribute_by_primary_service: bool = True
 ) -> AnnualReport:
     """Every annual measure for the financial year ``year`` (and its headlines for the
-    year before)."""
+    year before). ``year`` may also be a financial year to date (its first day to any
+    later day): snapshots are then taken at its end and compared with the same months
+    of the year before."""
     ctx = AnnualContext(records, year)
     target = records.programme.get("sme_target_pct")
     return AnnualReport(

@@ -21,7 +21,7 @@ from attrs import field, frozen
 
 from mectk import ReportContext, UsageError
 from mectk.metrics import AnnualReport, annual_report, fy_label, suppress_lines
-from mectk.periods import parse_period
+from mectk.periods import Period, parse_period
 from mectk.reportkit import (
     DECIMAL_FORMAT,
     INTEGER_FORMAT,
@@ -37,6 +37,7 @@ from mectk.reportkit import (
 from mectk.textsafety import write_csv
 
 Format = Literal["int", "dec", "money", "pct", "text"]
+FY_START_MONTH = 4
 TITLE = "Community Micro-enterprise Annual Outcomes and Market Diversity Report"
 HEADING_ROW = 5
 FORMATS = {
@@ -343,17 +344,23 @@ def _ascof(report: AnnualReport) -> Table:
     )
 
 
+def report_year(context: ReportContext) -> Period:
+    """The financial year holding the period's end: the whole year when the period ends
+    on its last day, else the year to date (compared with the same months before)."""
+    end = context.period.end
+    first = end.year if end.month >= FY_START_MONTH else end.year - 1
+    fy = parse_period(f"{first}-{(first + 1) % 100:02d}")
+    if end == fy.end:
+        return fy
+    return Period(f"{fy_label(fy)} to {end.isoformat()}", fy.start, end)
+
+
 def tables(context: ReportContext) -> list[Table]:
     """Every sheet of the report, suppressed for the external profile."""
-    year = context.period
-    fy = parse_period(f"{year.start.year}-{(year.start.year + 1) % 100:02d}")
-    if (year.start, year.end) != (fy.start, fy.end):
-        msg = f"the annual-outcomes report is for a financial year, not '{year.label}'"
-        raise UsageError(msg, hint=f"Use --period {fy_label(fy)}.")
     if context.records is None:
         msg = "the annual-outcomes report needs the register's records"
         raise UsageError(msg)
-    report = annual_report(context.records, fy)
+    report = annual_report(context.records, report_year(context))
     external = context.profile == "external"
     threshold = context.suppression_threshold
     return [
@@ -390,11 +397,14 @@ def _shown(cell: Cell, marker: str, for_csv: bool) -> Any:
 
 
 def _period_lines(context: ReportContext) -> tuple[str, str]:
-    period = context.period
+    year = report_year(context)
     council = context.programme.get("council", {})
     name = council.get("name", "") if isinstance(council, dict) else ""
-    line = f"Financial year {_fy_heading(period.start.year)}: "
-    line += f"{period.start:%d/%m/%Y} to {period.end:%d/%m/%Y}; snapshots as at 31 March"
+    whole = year.end.month == (FY_START_MONTH - 2) % 12 + 1 and year.end.day == 31
+    line = f"Financial year {_fy_heading(year.start.year)}: "
+    line += f"{year.start:%d/%m/%Y} to {year.end:%d/%m/%Y}; snapshots as at "
+    line += "31 March" if whole else f"{year.end:%d/%m/%Y} (year to date, against the same "
+    line += "" if whole else "months of the year before)"
     return (f"{name}".strip() or "Programme", line)
 
 
