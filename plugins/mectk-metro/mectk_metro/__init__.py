@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from pathlib import Path
 
-from mectk import MappingSpec, ReportFormatSpec, SampleSpec, Source, hookimpl
+from mectk import MappingSpec, ReportContext, ReportFormatSpec, SampleSpec, Source, hookimpl
 from mectk_metro.reader import finish
-from mectk_metro.report import write_annual_outcomes
 from mectk_metro.samples import PERIOD, write_samples
 
 FORMAT_NAME = "metro-bi-export"
@@ -59,6 +59,14 @@ def mectk_identify_reader(source: Source) -> str | None:
 def mectk_register_mappings() -> list[MappingSpec]:
     """The BI export layout, completed by :func:`mectk_metro.reader.finish`."""
     return [MappingSpec(resources.files("mectk_metro") / "metro-bi-export.toml", finish=finish)]
+
+
+def write_annual_outcomes(context: ReportContext, path: Path) -> None:
+    """Write the annual outcomes report (imported only when a report is written, so that
+    reading files does not load the metrics)."""
+    from mectk_metro.report import write_annual_outcomes as write
+
+    write(context, path)
 
 
 @hookimpl
