@@ -43,19 +43,24 @@ def cli(debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @guarded
 def plugins_command(as_json: bool) -> None:
-    """List installed plugins with their distribution, version, formats and hooks."""
+    """List installed plugins: distribution, version, what each registered, and its hooks."""
     infos = _registry().plugins()
     if as_json:
         print_json({"plugins": [p.as_json() for p in infos]})
         return
-    table = Table("plugin", "distribution", "version", "readers", "checks", "hooks")
+    table = Table("plugin", "distribution", "version", "registers", "hooks")
     for p in infos:
+        registers = (
+            ("formats", p.readers),
+            ("checks", p.checks),
+            ("reports", p.report_formats),
+            ("samples", p.samples),
+        )
         table.add_row(
-            p.name,
-            p.distribution,
-            p.version,
-            ", ".join(p.readers),
-            ", ".join(p.checks),
+            escape(p.name),
+            escape(p.distribution),
+            escape(p.version),
+            escape("; ".join(f"{what}: {', '.join(names)}" for what, names in registers if names)),
             ", ".join(h.removeprefix("mectk_") for h in p.hooks),
         )
     err_console().print(table)
