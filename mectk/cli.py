@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
+from mectk.cli_plugin import add_plugin_commands
 from mectk.cli_register import add_register_commands
 from mectk.cli_report import add_report_commands
 from mectk.cli_support import err_console, guarded, print_json
@@ -299,6 +300,7 @@ def demo_command(out: Path) -> None:
 
 add_register_commands(cli)
 add_report_commands(cli)
+add_plugin_commands(cli)
 
 
 def main() -> None:
