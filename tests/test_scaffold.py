@@ -188,6 +188,24 @@ def test_the_command_line_writes_refuses_and_explains(tmp_path: Path):
     assert "Traceback" not in again.stderr
 
 
+# ---- the guide for plugin authors ---------------------------------------------------------------
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "writing-plugins.md"
+
+
+def test_the_guide_covers_every_public_name_module_and_hook():
+    from mectk import hookspecs
+
+    text = GUIDE.read_text(encoding="utf-8")
+    hooks = [name for name in dir(hookspecs) if name.startswith("mectk_")]
+    assert len(hooks) >= 6
+    for name in (*mectk.__all__, *mectk.PUBLIC_MODULES, *hooks):
+        assert f"`{name}" in text, name
+    for linked in ("plugin-hooks.md", "mapping-files.md", "issue-codes.md"):
+        assert f"]({linked})" in text
+        assert (GUIDE.parent / linked).is_file()
+
+
 # ---- installed into a fresh venv, its own tests pass ---------------------------------------------
 
 
