@@ -36,8 +36,6 @@ from mectk.plugin_manager import Registered, Registry
 from mectk.specs import SampleFile, SampleSpec
 from mectk.validation import ValidationResult
 
-DEMO_FOLDER = Path("mectk-demo")
-"""Where ``mectk demo`` writes unless told otherwise."""
 MARKER = ".mectk-demo"
 """Written into each sample folder; only folders holding it are ever cleared."""
 REGISTER = "mectk.db"
@@ -66,7 +64,8 @@ class Planted:
 
 @define
 class SampleRun:
-    """What the demo did with one sample; ``error`` is set when the sample failed."""
+    """What the demo did with one sample; ``error`` says why when the sample failed, and
+    ``fault`` is the exception (chained to the demo's own, so ``--debug`` shows it)."""
 
     name: str
     plugin: str
@@ -75,6 +74,7 @@ class SampleRun:
     results: list[tuple[SampleFile, ValidationResult]] = field(factory=list)
     planted: list[Planted] = field(factory=list)
     error: str | None = None
+    fault: MectkError | None = field(default=None, repr=False)
 
 
 def run_demo(out: Path, registry: Registry, console: Console) -> list[SampleRun]:
@@ -102,7 +102,8 @@ def run_demo(out: Path, registry: Registry, console: Console) -> list[SampleRun]
     if failed:
         names = ", ".join(f"'{r.name}' (plugin '{r.plugin}')" for r in failed)
         msg = f"{len(failed)} sample(s) failed: {names}"
-        raise PluginError(msg, hint="See the error above each; the other samples ran.")
+        hint = "See the error above each; the other samples ran."
+        raise PluginError(msg, hint=hint) from failed[0].fault
     return runs
 
 
@@ -124,7 +125,7 @@ def _run_sample(
         _register_output(db, run, console)
         _write_reports(spec, registry, db, run, console)
     except MectkError as exc:
-        run.error = exc.message
+        run.error, run.fault = exc.message, exc
         console.print(f"[bold red]sample {escape(spec.name)} failed:[/] {escape(exc.message)}")
         if exc.hint:
             console.print(f"[dim]hint:[/] {escape(exc.hint)}")
@@ -167,6 +168,9 @@ def _write_files(
     except Exception as exc:
         msg = f"plugin '{plugin}' failed writing sample '{spec.name}': {exc!r}"
         raise PluginError(msg, hint="Run with --debug for the traceback.") from exc
+    if not files:
+        msg = f"plugin '{plugin}' wrote no sample files for sample '{spec.name}'"
+        raise PluginError(msg, hint="A sample's write returns the files it wrote.")
     resolved = folder.resolve()
     for file in files:
         if not isinstance(file, SampleFile):

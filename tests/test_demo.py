@@ -244,6 +244,7 @@ def test_a_failing_sample_is_named_and_the_others_still_run(pm, tmp_path: Path):
         ("../up", lambda folder: [], "registered the sample name '../up'"),
         ("outside", lambda folder: [SampleFile(path=Path(__file__))], "not a file in the sample"),
         ("not-files", lambda folder: ["x.csv"], "returned str for a sample file"),
+        ("empty", lambda folder: [], "wrote no sample files for sample 'empty'"),
     ],
 )
 def test_a_sample_that_breaks_the_contract_is_refused(pm, tmp_path, name, write, message):
