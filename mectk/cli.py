@@ -288,11 +288,15 @@ def render_result(result: ValidationResult, examples: int) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("mectk-demo"),
     show_default=True,
-    help="Folder for the demo output.",
+    help="Folder for the demo output: one folder per sample inside it.",
 )
 @guarded
 def demo_command(out: Path) -> None:
-    """Run the main job on bundled sample data and write the results into --out."""
+    """Run the main job on every installed plugin's sample data, into --out.
+
+    For each sample: validate its files, write reports and annotated copies, import them
+    into the sample's own register and write its reports; then list every output.
+    """
     from mectk.demo import run_demo
 
     run_demo(out, _registry(), err_console())
