@@ -86,6 +86,8 @@ def personal_fields() -> frozenset[str]:
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return ""
     if isinstance(value, CellProblem):
         return value.detail
     if isinstance(value, datetime.datetime) and value.time() == datetime.time():

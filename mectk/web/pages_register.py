@@ -18,6 +18,7 @@ from mectk.metrics.records import CurrentRecords, day
 from mectk.periods import parse_period
 from mectk.register import diff_since, enterprise_history, list_batches
 from mectk.register.queries import shown
+from mectk.schemas import field_map
 from mectk.web.charts import bar_chart
 from mectk.web.render import page
 from mectk.web.settings import WebSettings
@@ -204,6 +205,7 @@ async def enterprise(request: Request) -> Response:
         history=history,
         created=created,
         cells=last.cells,
+        titles={name: info.title for name, info in field_map("enterprise").items()},
         reveal=reveal,
     )
 

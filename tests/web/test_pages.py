@@ -72,6 +72,7 @@ def test_context_grid_marks_the_bad_cell_under_its_heading(validated):
     assert "Episode date" in heading
     rows = re.findall(r'<th scope="row">(\d+)</th>', grid)
     assert rows == ["1", "4", "5", "6"]
+    assert ">None<" not in html  # empty cells are empty, below the data too
 
 
 def test_personal_columns_are_masked_in_grids_unless_revealed(validated, client):
@@ -181,11 +182,15 @@ def test_register_pages_after_an_import(validated, client, sample_xlsx):
     assert "Current state" in page.text and "History" in page.text
     assert "first seen" in page.text
     assert "sample-canonical.xlsx!Enterprises!2" in page.text
-    masked = re.search(r"<th scope=\"row\">trading_name</th><td>([^<]*)</td>", page.text)
+    masked = re.search(
+        r"<th scope=\"row\">Trading name <code>trading_name</code></th><td>([^<]*)</td>", page.text
+    )
     assert masked and masked[1] == "***"
     shown = client.get("/register/enterprises/CS-0001", params={"personal": "show"})
     name = re.search(
-        r"<th scope=\"row\">trading_name</th><td>([^<]*)</td><td>([^<]*)</td>", shown.text
+        r"<th scope=\"row\">Trading name <code>trading_name</code></th>"
+        r"<td>([^<]*)</td><td>([^<]*)</td>",
+        shown.text,
     )
     sheet = openpyxl.load_workbook(sample_xlsx)["Enterprises"]
     heading = next(c for c in sheet[1] if c.value == "Trading name")
