@@ -6,8 +6,8 @@ column itself and the column after, with the issue's cell marked. Values of colu
 feed personal-data fields are masked unless the officer asked to see them.
 
 The heading row is the first of the sheet's first rows in which a recognised heading
-(from the run's column mapping) stands in its column; when none is found, column letters
-alone head the grid.
+(from the run's column mapping, or the heading an issue names) stands in its column; when
+none is found, column letters alone head the grid.
 """
 
 from __future__ import annotations
@@ -143,6 +143,9 @@ def context_grids(
             if m.sheet == sheet
             for letter, heading, name, _how in m.columns
         }
+        for _index, issue, _row, column in items:  # readers that report no column mapping
+            if column is not None and issue.column and column not in headings:
+                headings[column] = (issue.column, issue.field or "")
         needed = {r for _i, _s, row, _c in items for r in (row - 1, row, row + 1)}
         last = max(needed)
         rows: dict[int, list[Any]] = {}

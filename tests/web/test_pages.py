@@ -257,3 +257,22 @@ def test_faults_become_pages_with_a_hint(client):
     gone = client.get("/runs/not-a-run")
     assert gone.status_code == 404 and "no longer here" in gone.text
     assert client.get("/no/such/page").status_code == 404
+
+
+def test_a_csv_gets_context_grids_too(client):
+    pytest.importorskip("mectk_example", reason="needs the example plugin (pip install plugins/*)")
+    text = (
+        "Ref,Name,Area,Status,First contact\r\n"
+        "EX-1,One,L-NORTH,trading,01/04/2025\r\n"
+        "EX-2,Two,L-SOUTH,trading,31/02/2025\r\n"
+        "EX-3,Three,L-VALE,trading,02/04/2025\r\n"
+    )
+    response = client.upload(("directory.csv", text.encode()))
+    assert response.status_code == 200, response.text
+    assert "identified as &#39;example-directory-csv&#39;" in response.text
+    group = response.text[response.text.index('id="code-date-invalid"') :]
+    grid = group[: group.index("</table>")]
+    assert 'aria-label="Cells around E3"' in grid
+    assert re.search(r'<td class="example"[^>]*>31/02/2025</td>', grid)
+    assert re.findall(r'<th scope="row">(\d+)</th>', grid) == ["1", "2", "3", "4"]
+    assert "First contact" in grid.split('class="heading-row"')[1].split("</tr>")[0]

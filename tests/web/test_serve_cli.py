@@ -4,9 +4,12 @@ token for a non-loopback address, and the rest of the CLI does not load the web 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -89,16 +92,27 @@ def test_serve_beyond_loopback_generates_and_requires_a_token(tmp_path):
         process.wait(timeout=20)
 
 
-def test_serve_on_loopback_needs_no_token(tmp_path):
+def _private_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("mectk-web-*"))
+
+
+def test_serve_on_loopback_needs_no_token_and_cleans_up_when_stopped(tmp_path):
     port = _free_port()
+    before = _private_folders()
     process, lines = _serve(["--port", str(port)], tmp_path)
     try:
         assert not any(line.startswith("open: ") for line in lines), lines
         _wait_until_up(f"http://127.0.0.1:{port}/")
         assert _status(f"http://127.0.0.1:{port}/validate") == 200
+        made = _private_folders() - before
+        assert len(made) == 1
+        assert stat.S_IMODE(next(iter(made)).stat().st_mode) == 0o700
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # Ctrl+C
         process.wait(timeout=20)
+    assert process.stderr is not None
+    assert "Traceback" not in process.stderr.read()
+    assert not made & _private_folders()  # the upload folder went with the server
 
 
 def test_a_short_token_is_a_usage_error():
