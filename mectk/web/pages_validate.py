@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from mectk import __version__
 from mectk.annotate import write_annotated_copy
-from mectk.errors import MectkError, UsageError
+from mectk.errors import UsageError
+from mectk.issues import Issue
 from mectk.mapping import load_mapping
 from mectk.periods import parse_period
 from mectk.pipeline import validate_files
@@ -24,6 +25,7 @@ from mectk.register import import_result
 from mectk.sniff import sniff
 from mectk.sources import ReadOptions, Source
 from mectk.textsafety import write_csv
+from mectk.validation import ValidationResult
 from mectk.web.charts import bar_chart
 from mectk.web.context import ContextGrid, context_grids
 from mectk.web.render import page
@@ -64,7 +66,8 @@ def _workspace(request: Request) -> Workspace:
     return workspace
 
 
-def _run(request: Request) -> Run:
+def _run(request: Request) -> tuple[Run, ValidationResult]:
+    """The run the path names, with its result; a page saying so when it has gone."""
     run = _workspace(request).get(request.path_params["run_id"])
     if run is None or run.result is None:
         raise RefusedError(
@@ -74,7 +77,7 @@ def _run(request: Request) -> Run:
             "with the uploaded files.",
             "Upload the files again.",
         )
-    return run
+    return run, run.result
 
 
 async def home(request: Request) -> Response:
@@ -193,7 +196,9 @@ def _why(registry: Registry, source: Source, chosen: str | None, mapping: str | 
     )
 
 
-def _grids(run: Run, examples: list[Any], reveal: bool) -> dict[int, ContextGrid]:
+def _grids(
+    run: Run, result: ValidationResult, examples: list[Issue], reveal: bool
+) -> dict[int, ContextGrid]:
     grids: dict[int, ContextGrid] = {}
     for upload in run.uploads:
         if upload.source_type not in ("xlsx", "xlsm", "csv"):
@@ -202,7 +207,7 @@ def _grids(run: Run, examples: list[Any], reveal: bool) -> dict[int, ContextGrid
         found = context_grids(
             upload.path,
             [i for _n, i in mine],
-            run.result.column_maps,
+            result.column_maps,
             reveal=reveal,
             options=run.options,
         )
@@ -212,13 +217,12 @@ def _grids(run: Run, examples: list[Any], reveal: bool) -> dict[int, ContextGrid
 
 async def results(request: Request) -> Response:
     """Counts first, the chart, then issues grouped by code with context grids."""
-    run = _run(request)
+    run, result = _run(request)
     settings = _settings(request)
-    result = run.result
     reveal = request.query_params.get("personal") == "show"
     groups = group_issues(result.issues, settings.examples_per_code)
     examples = [i for g in groups for i in g.examples]
-    grids = await run_in_threadpool(_grids, run, examples, reveal)
+    grids = await run_in_threadpool(_grids, run, result, examples, reveal)
     by_issue = {id(examples[n]): grid for n, grid in grids.items()}
     chart = bar_chart(
         "Issues by code", [(g.code, g.count, g.severity) for g in groups], horizontal=True
@@ -239,14 +243,14 @@ async def results(request: Request) -> Response:
 
 async def all_issues(request: Request) -> Response:
     """Every issue, filtered by code, sheet and severity, one page at a time."""
-    run = _run(request)
+    run, result = _run(request)
     query = request.query_params
     filters = {k: query.get(k, "") for k in ("code", "sheet", "severity")}
     try:
         number = int(query.get("page", "1"))
     except ValueError:
         number = 1
-    shown = issue_page(run.result.issues, filters, number, _settings(request).issues_per_page)
+    shown = issue_page(result.issues, filters, number, _settings(request).issues_per_page)
     active = {k: v for k, v in filters.items() if v}
     return page(
         request,
@@ -265,8 +269,8 @@ def _cleanup(path: Any) -> BackgroundTask:
 
 async def report_json(request: Request) -> Response:
     """The JSON report, the same document as ``mectk validate --json``."""
-    run = _run(request)
-    document = run.result.as_json(version=__version__)
+    _found, result = _run(request)
+    document = result.as_json(version=__version__)
     return JSONResponse(
         document,
         headers={"content-disposition": 'attachment; filename="validation-report.json"'},
@@ -275,16 +279,16 @@ async def report_json(request: Request) -> Response:
 
 async def issues_csv(request: Request) -> Response:
     """Every issue as CSV; text a spreadsheet would run as a formula is kept as text."""
-    run = _run(request)
+    run, result = _run(request)
     out = run.new_path("issues.csv")
-    rows = [[i.as_json()[k] for k in ISSUE_CSV_HEADINGS] for i in run.result.issues]
+    rows = [[i.as_json()[k] for k in ISSUE_CSV_HEADINGS] for i in result.issues]
     await run_in_threadpool(write_csv, out, ISSUE_CSV_HEADINGS, rows)
     return FileResponse(out, media_type="text/csv", filename="issues.csv", background=_cleanup(out))
 
 
 async def annotated(request: Request) -> Response:
     """An uploaded workbook with its bad cells marked and an Issues sheet."""
-    run = _run(request)
+    run, result = _run(request)
     try:
         upload = run.uploads[int(request.path_params["index"])]
     except (ValueError, IndexError) as exc:
@@ -298,7 +302,7 @@ async def annotated(request: Request) -> Response:
     stem = upload.name.rsplit(".", 1)[0]
     out = run.new_path(f"{stem}-checked.xlsx")
     await run_in_threadpool(
-        write_annotated_copy, upload.path, run.result.issues, out, file_name=upload.name
+        write_annotated_copy, upload.path, result.issues, out, file_name=upload.name
     )
     return FileResponse(
         out,
@@ -308,8 +312,7 @@ async def annotated(request: Request) -> Response:
     )
 
 
-def _import_facts(run: Run) -> dict[str, Any]:
-    result = run.result
+def _import_facts(result: ValidationResult) -> dict[str, Any]:
     return {
         "records": sorted(result.record_counts().items()),
         "errors": Counter(i.code for i in result.issues if i.severity == "error").most_common(),
@@ -318,7 +321,7 @@ def _import_facts(run: Run) -> dict[str, Any]:
 
 async def import_confirm(request: Request) -> Response:
     """What importing this run would load into the register, and what it would not."""
-    run = _run(request)
+    run, result = _run(request)
     return page(
         request,
         "import.html",
@@ -326,21 +329,21 @@ async def import_confirm(request: Request) -> Response:
         run=run,
         db=_settings(request).db,
         refused=None,
-        **_import_facts(run),
+        **_import_facts(result),
     )
 
 
 async def import_submit(request: Request) -> Response:
     """Import the run's accepted records as one batch (refused re-imports say why)."""
-    run = _run(request)
+    run, result = _run(request)
     settings = _settings(request)
     form = await read_form(request, settings)
     if run.batch is not None:
         return RedirectResponse(f"/register/batches?imported={run.batch.id}", status_code=303)
     force = form.get("force") == "yes"
     try:
-        run.batch = await run_in_threadpool(
-            lambda: import_result(settings.db, run.result, force=force, mapping=run.mapping_name)
+        batch = await run_in_threadpool(
+            lambda: import_result(settings.db, result, force=force, mapping=run.mapping_name)
         )
     except UsageError as exc:
         return page(
@@ -351,11 +354,10 @@ async def import_submit(request: Request) -> Response:
             run=run,
             db=settings.db,
             refused=exc,
-            **_import_facts(run),
+            **_import_facts(result),
         )
-    except MectkError:
-        raise
-    return RedirectResponse(f"/register/batches?imported={run.batch.id}", status_code=303)
+    run.batch = batch
+    return RedirectResponse(f"/register/batches?imported={batch.id}", status_code=303)
 
 
 ROUTES = [

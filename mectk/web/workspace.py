@@ -17,9 +17,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from attrs import define, field
+
+from mectk.sources import ReadOptions
+
+if TYPE_CHECKING:
+    from mectk.register import BatchSummary
+    from mectk.validation import ValidationResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+-]+")
 MAX_NAME = 120
@@ -55,9 +61,9 @@ class Run:
     mapping_name: str | None = None
     chosen: list[str] = field(factory=list)
     """Per file, in words: which format was used and why."""
-    result: Any = None
-    options: Any = None
-    batch: Any = None
+    result: ValidationResult | None = None
+    options: ReadOptions = field(factory=ReadOptions)
+    batch: BatchSummary | None = None
     last_used: float = field(factory=time.monotonic)
 
     def new_path(self, name: str) -> Path:
