@@ -20,6 +20,7 @@ from mectk.cli_plugin import add_plugin_commands
 from mectk.cli_register import add_register_commands
 from mectk.cli_report import add_report_commands
 from mectk.cli_support import err_console, guarded, print_json
+from mectk.cli_web import add_web_commands
 from mectk.errors import UsageError
 from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
 from mectk.sources import ReadOptions
@@ -305,6 +306,7 @@ def demo_command(out: Path) -> None:
 add_register_commands(cli)
 add_report_commands(cli)
 add_plugin_commands(cli)
+add_web_commands(cli)
 
 
 def main() -> None:
