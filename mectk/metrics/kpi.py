@@ -479,14 +479,16 @@ class KpiQuarter:
 
 @frozen
 class KpiLine:
-    """One KPI on the scorecard: its target for the year, each quarter of the year up to
-    the period's end, and the trend at the last of them."""
+    """One KPI on the scorecard: its target for the year and the profiled target of each
+    of its four quarters (a ratio's as a fraction), each quarter of the year up to the
+    period's end, and the trend at the last of them."""
 
     kpi: Kpi
     annual_target: Decimal | None
     polarity: Polarity
     quarters: tuple[KpiQuarter, ...]
     trend: Trend
+    quarter_targets: tuple[Decimal | None, ...] = (None, None, None, None)
 
     @property
     def latest(self) -> KpiQuarter:
@@ -618,6 +620,7 @@ def compute_kpis(
                 polarity=polarity,
                 quarters=found,
                 trend=trend(kpi, polarity, before, found[-1]),
+                quarter_targets=tuple(profiled_target(kpi, target, n) for n in (1, 2, 3, 4)),
             )
         )
     return KpiScorecard(period, year, tuple(quarters), tuple(lines), thresholds)
