@@ -225,6 +225,9 @@ def test_targets_are_profiled_and_rated(q2: KpiScorecard) -> None:
         assert [q.rag for q in line.quarters] == rags, ref
         if share is not None:
             assert line.latest.percent_of_target == share, ref
+    # the year's four profiled targets, for the scorecard's columns not reached yet
+    assert q2.line("KPI6").quarter_targets == (Decimal("1.5"), 3, Decimal("4.5"), 6)
+    assert q2.line("KPI3").quarter_targets == (20, 20, 20, 20)
 
 
 def test_trend_compares_with_the_quarter_before(q2: KpiScorecard) -> None:
