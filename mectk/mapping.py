@@ -292,14 +292,14 @@ def apply_updates(mapping: Mapping, items: Iterator[ReadItem]) -> Iterator[ReadI
     counted as a skipped row saying which record it went into. An update row whose id no
     earlier sheet has is an ``update-target-missing`` error.
     """
-    updating = {s.sheet or "": s.layout.kind for s in mapping.sheets if s.layout.updates}
+    updating = {
+        normalise_text(s.sheet or ""): s.layout.kind for s in mapping.sheets if s.layout.updates
+    }
     kinds = set(updating.values())
     held: list[ReadItem] = []
     by_id: dict[tuple[str, str], int] = {}
     for item in items:
-        if isinstance(item, SourceRow) and normalise_text(item.sheet or "") in {
-            normalise_text(s) for s in updating
-        }:
+        if isinstance(item, SourceRow) and normalise_text(item.sheet or "") in updating:
             yield from _apply_update(item, held, by_id)
         elif isinstance(item, SourceRow) and item.kind in kinds:
             record_id = item.values.get(RECORD_KINDS[item.kind].id_field)
