@@ -356,6 +356,24 @@ CATALOGUE: Mapping[str, IssueType] = {
             "add up to {by_funding}, more than the {value} people supported per week.",
             "Correct the breakdown or the weekly total; the breakdown cannot exceed the total.",
         ),
+        # ---- unitary (update sheets of mapping files)
+        _t(
+            "update-target-missing",
+            "error",
+            "Nothing to update",
+            "Row {row} on {place} updates {kind} '{record_id}', but no earlier sheet of the "
+            "file has that {kind}.",
+            "Check the id in '{column}' against the sheet that lists them, or add the record "
+            "there.",
+        ),
+        _t(
+            "field-not-in-source",
+            "warning",
+            "Required field not in this layout",
+            "'{column}' would be required here ({reason}), but this layout has no such column.",
+            "Nothing to fix in the file; the record is kept. Add the column to the layout if "
+            "the council starts to record it.",
+        ),
     )
 }
 """Every issue code mectk itself emits. Plugins may add their own codes through checks."""

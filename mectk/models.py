@@ -83,6 +83,9 @@ class Programme:
     micro_worker_cap: int
     micro_cap_basis: str
     sme_target_pct: Decimal | None = None
+    rag_green_pct: Decimal | None = None
+    rag_amber_pct: Decimal | None = None
+    rag_amber_pp: Decimal | None = None
     comparator_hourly_rate_gbp: Decimal | None = None
     suppression_threshold: int
     suppression_marker: str | None = None

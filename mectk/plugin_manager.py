@@ -214,6 +214,10 @@ class Registry:
                 f"plugin '{existing.plugin}'"
             )
             raise UsageError(msg, hint="Give the mapping another format name.")
+        shipped = self.mappings.get(mapping.format)
+        if shipped is not None and mapping.refine is None:
+            # a new version of a plugin's layout keeps the plugin's refine function
+            mapping = attrs.evolve(mapping, refine=shipped.spec.refine)
         return attrs.evolve(
             self,
             readers={**self.readers, mapping.format: Registered(mapping_reader(mapping), plugin)},
@@ -310,7 +314,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     shipped = _collect(pm, "mectk_register_mappings", MappingSpec, lambda s: str(s.path))
     for registered in shipped.values():
         try:
-            mapping = load_mapping(registered.spec.path)
+            mapping = attrs.evolve(
+                load_mapping(registered.spec.path), refine=registered.spec.refine
+            )
         except UsageError as exc:
             msg = f"plugin '{registered.plugin}' ships a broken mapping file: {exc.message}"
             raise PluginError(msg) from exc

@@ -99,13 +99,15 @@ class ColumnRule:
     or a number). ``blank`` says what an empty cell means: ``unknown`` (no value),
     ``no`` (false) or ``zero`` (0); it is never assumed. ``date_formats`` are
     ``strptime`` formats tried before the built-in UK forms; ``separators`` split
-    multi-value cells.
+    multi-value cells; ``blank_values`` are normalised cell texts that mean the cell is
+    empty (``n/a``).
     """
 
     values: Mapping[str, Any] = field(factory=dict)
     blank: Literal["unknown", "no", "zero"] = "unknown"
     date_formats: tuple[str, ...] = ()
     separators: tuple[str, ...] = ()
+    blank_values: frozenset[str] = frozenset()
 
 
 class RowCells(Mapping[str, CellRef]):

@@ -96,15 +96,32 @@ class CheckSpec:
     importance: Literal["high", "medium", "low"] = "medium"
 
 
+class RefineFunction(Protocol):
+    """Turns what a mapping file read into what the format means: the Python a mapping
+    cannot express (deriving a field from two others, one row becoming several records).
+
+    It receives every item the mapping's reader yields, in order, and yields items in
+    their place; everything it yields is validated and counted as any reader's items.
+    """
+
+    def __call__(
+        self, items: Iterator[ReadItem], source: Source, options: ReadOptions
+    ) -> Iterator[ReadItem]: ...
+
+
 @frozen
 class MappingSpec:
     """A mapping file a plugin ships; it becomes an input format named by its ``format`` key.
 
     :param path: the TOML file, for example
         ``importlib.resources.files("mectk_leeds") / "leeds-tracker.toml"``.
+    :param refine: optional; what the plugin does to the rows the mapping reads (see
+        :class:`RefineFunction`). The format is still identified by the mapping's
+        ``identify`` section.
     """
 
     path: Path | Traversable
+    refine: RefineFunction | None = None
 
 
 @frozen(kw_only=True)

@@ -197,6 +197,13 @@ class _RowChecker:
                 bad_fields.add(name)
                 issues.append(self._issue(raw.code, row, name, info, raw, record_id))
                 continue
+            if (
+                rule is not None
+                and rule.blank_values
+                and not is_blank(raw)
+                and normalise_text(cell_text(raw)) in rule.blank_values
+            ):
+                raw = None  # the mapping says this text means an empty cell (N/A)
             if is_blank(raw):
                 if rule is not None and rule.blank != "unknown":
                     data[name] = False if rule.blank == "no" else 0
@@ -300,7 +307,7 @@ class _RowChecker:
         return make_issue(
             code,
             file=row.file or None,
-            sheet=row.sheet,
+            sheet=reference.sheet or row.sheet,  # a cell from another sheet (an update row)
             cell=reference.cell,
             row=reference.row if reference.row is not None else row.row,
             column=heading,
@@ -332,6 +339,8 @@ class _RowChecker:
                 name = ".".join([*path, missing])
                 info = infos.get(name)
                 code = "value-conditionally-required" if conditional else "value-required"
+                if conditional and not _in_layout(row, name):
+                    code = "field-not-in-source"  # a warning: the sheet cannot say it
                 yield (
                     name,
                     self._issue(
@@ -345,6 +354,14 @@ class _RowChecker:
         personal = info is None or info.personal_data != "none"
         code, reason = _schema_code(error, row.kind, list(error.schema_path), personal)
         yield name, self._issue(code, row, name, info, raw, record_id, reason=reason)
+
+
+def _in_layout(row: SourceRow, name: str) -> bool:
+    """Whether the row's sheet has a column for field ``name`` (always, for readers that
+    give no sheet columns: they are not judged by layout)."""
+    if not row.sheet_columns:
+        return True
+    return name in row.sheet_columns or name in row.cells or name in row.values
 
 
 _SCHEMA_CODES = {

@@ -4,12 +4,29 @@ Metrics read the register's current records (the latest version of each) and app
 period rules of domain.md 2.7: events and flows sum within a period, snapshots take the
 latest value at the period's end (carried forward at most one quarter) and are never summed
 across periods, distinct counts are distinct over the window. Reports receive a
-:class:`MetricsTable`; they never read the register or spreadsheets.
+:class:`MetricsTable`; they never read the register or spreadsheets. The contract KPIs
+(:data:`KPIS`, :func:`compute_kpis`) are built on the same rules.
 """
 
 from __future__ import annotations
 
 from mectk.metrics.context import fy_quarters, report_context
+from mectk.metrics.kpi import (
+    KPIS,
+    KPIS_BY_REF,
+    Kpi,
+    KpiLine,
+    KpiQuarter,
+    KpiScorecard,
+    KpiTarget,
+    KpiValue,
+    RagThresholds,
+    compute_kpis,
+    kpi_targets,
+    profiled_target,
+    rag,
+    suppress_scorecard,
+)
 from mectk.metrics.measures import MEASURES, MEASURES_BY_REF, GroupBy, Measure, MetricValue
 from mectk.metrics.outcomes import (
     SnapshotValue,
@@ -25,27 +42,41 @@ from mectk.metrics.windows import CARRY_FORWARD_DAYS, fy_start, year_to_date
 
 __all__ = [
     "CARRY_FORWARD_DAYS",
+    "KPIS",
+    "KPIS_BY_REF",
     "MEASURES",
     "MEASURES_BY_REF",
     "CurrentRecords",
     "GroupBy",
+    "Kpi",
+    "KpiLine",
+    "KpiQuarter",
+    "KpiScorecard",
+    "KpiTarget",
+    "KpiValue",
     "Measure",
     "MetricRow",
     "MetricValue",
     "MetricsTable",
+    "RagThresholds",
     "SnapshotValue",
+    "compute_kpis",
     "compute_measures",
     "fy_quarters",
     "fy_start",
+    "kpi_targets",
     "load_current",
     "outcome_kinds",
     "outcome_total",
     "primary",
+    "profiled_target",
+    "rag",
     "report_context",
     "snapshot_values",
     "summed_values",
     "suppress_grid",
     "suppress_lines",
+    "suppress_scorecard",
     "suppress_table",
     "year_to_date",
 ]
