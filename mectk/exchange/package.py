@@ -195,7 +195,7 @@ def build_members(
     )
     members: dict[str, bytes] = {}
     resources: list[dict[str, Any]] = []
-    schema_files: dict[str, str] = {}
+    schema_files: list[dict[str, str]] = []
     for kind in kinds:
         mine = [r for r in records if r.kind == kind]
         data = _csv(kind, mine, personal)
@@ -208,8 +208,7 @@ def build_members(
         members[json_path] = profile_text(kind, personal).encode("utf-8")
         members[table_path] = _json_bytes(table_schema(kind, carried(kind, personal), foreign))
         members[f"data/{kind}.csv"] = data
-        schema_files[json_path] = _sha(members[json_path])
-        schema_files[table_path] = _sha(members[table_path])
+        schema_files += [{"path": p, "hash": _sha(members[p])} for p in (json_path, table_path)]
         resources.append(
             {
                 "name": kind,

@@ -177,7 +177,7 @@ def _check_manifest(check: _Check, manifest: Any) -> bool:
                       where="mectk/personal_fields_included",
                       reason=f"'{name}' is not a personal field a package may carry")
             sound = False
-    listed = set(manifest["mectk"].get("schema_files", {}))
+    listed = {f["path"] for f in manifest["mectk"].get("schema_files", ())}
     for resource in manifest["resources"]:
         for key in ("schema", "jsonschema"):
             if key in resource and resource[key] not in listed:
@@ -191,8 +191,8 @@ def _check_members(check: _Check, manifest: Mapping[str, Any]) -> None:
     declared: dict[str, tuple[str, int | None]] = {
         r["path"]: (r["hash"], r.get("bytes")) for r in manifest["resources"]
     }
-    for path, digest in manifest["mectk"].get("schema_files", {}).items():
-        declared[path] = (digest, None)
+    for entry in manifest["mectk"].get("schema_files", ()):
+        declared[entry["path"]] = (entry["hash"], None)
     expected = {MANIFEST_MEMBER, SIGNATURE_MEMBER, *declared}
     for name in sorted(set(check.members) - expected):
         check.add("package-member-unknown", file=name)
