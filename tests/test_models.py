@@ -233,6 +233,7 @@ def test_manifest_models_are_frozen() -> None:
         models.Resource,
         models.ManifestMectk,
         models.Producer,
+        models.SchemaFile,
     }
     for obj in found:
         assert_frozen(obj)
