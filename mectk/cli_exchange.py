@@ -182,8 +182,11 @@ def add_exchange_commands(group: click.Group) -> None:
     ) -> None:
         """Verify a partner's package and load it into the register as one batch."""
         from mectk.exchange import receive_package
+        from mectk.register.exchange import Prefer
 
-        chosen = "theirs" if prefer == "theirs" else "ours" if prefer == "ours" else None
+        chosen: Prefer | None = (
+            "theirs" if prefer == "theirs" else "ours" if prefer == "ours" else None
+        )
         result = receive_package(db, package, prefer=chosen, trust=trust)
         console = err_console()
         if result.batch is not None:

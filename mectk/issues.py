@@ -369,21 +369,24 @@ CATALOGUE: Mapping[str, IssueType] = {
             "error",
             "Unsafe path in the package",
             "The package member '{file}' has an unsafe path: {reason}.",
-            "Do not unpack this package by hand; ask the sender to write it again with mectk export.",
+            "Do not unpack this package by hand; ask the sender to write it again with mectk "
+            "export.",
         ),
         _t(
             "package-member-link",
             "error",
             "Link in the package",
             "The package member '{file}' is a symbolic link.",
-            "Exchange packages hold plain files only; ask the sender to write it again with mectk export.",
+            "Exchange packages hold plain files only; ask the sender to write it again with "
+            "mectk export.",
         ),
         _t(
             "package-too-large",
             "error",
             "Package too large to open safely",
             "The package is too large to open safely: {detail}.",
-            "Ask the sender to split the export by --period, or check that this is the file you expected.",
+            "Ask the sender to split the export by --period, or check that this is the file you "
+            "expected.",
         ),
         _t(
             "package-member-missing",
@@ -397,13 +400,15 @@ CATALOGUE: Mapping[str, IssueType] = {
             "error",
             "Unlisted file in the package",
             "The package holds '{file}', which its manifest does not list.",
-            "Only files listed (with their sha256) in datapackage.json may travel; ask the sender why it is there.",
+            "Only files listed (with their sha256) in datapackage.json may travel; ask the "
+            "sender why it is there.",
         ),
         _t(
             "checksum-mismatch",
             "error",
             "File changed since it was packaged",
-            "'{file}' does not match its sha256 in the manifest (expected {expected}..., found {actual}...).",
+            "'{file}' does not match its sha256 in the manifest (expected {expected}..., found "
+            "{actual}...).",
             "The package was changed or damaged after it was written; ask the sender for it again.",
         ),
         _t(
@@ -418,7 +423,8 @@ CATALOGUE: Mapping[str, IssueType] = {
             "error",
             "Unknown key in the package",
             "'{key}' at {where} in {file} is not allowed by the package schema.",
-            "Exchange packages refuse keys their schemas do not define; check the field name or the sender's mectk version.",
+            "Exchange packages refuse keys their schemas do not define; check the field name or "
+            "the sender's mectk version.",
         ),
         _t(
             "record-invalid",
@@ -439,7 +445,8 @@ CATALOGUE: Mapping[str, IssueType] = {
             "error",
             "Signature does not match",
             "The package's signature is not valid: {reason}.",
-            "The package was changed after it was signed, or the signature file is damaged; do not trust it.",
+            "The package was changed after it was signed, or the signature file is damaged; do "
+            "not trust it.",
         ),
         _t(
             "signature-untrusted",
@@ -459,14 +466,17 @@ CATALOGUE: Mapping[str, IssueType] = {
             "receive-conflict",
             "error",
             "Record differs from the register's",
-            "{kind} '{record_id}' from {producer} differs from the register's version (from {ours}) in: {fields}.",
-            "Nothing was received. Give --prefer theirs to take their versions, or --prefer ours to keep yours.",
+            "{kind} '{record_id}' from {producer} differs from the register's version (from "
+            "{ours}) in: {fields}.",
+            "Nothing was received. Give --prefer theirs to take their versions, or --prefer ours "
+            "to keep yours.",
         ),
         _t(
             "receive-conflict-resolved",
             "info",
             "Conflict decided by --prefer",
-            "{kind} '{record_id}' from {producer} differed from the register's version (from {ours}) in: {fields}; {resolution} kept.",
+            "{kind} '{record_id}' from {producer} differed from the register's version (from "
+            "{ours}) in: {fields}; {resolution} kept.",
             "Nothing to do: --prefer decided it; mectk show lists every version.",
         ),
     )

@@ -164,8 +164,7 @@ def table_schema(
     schema: dict[str, Any] = {"fields": out, "missingValues": [""], "primaryKey": [id_field]}
     if foreign_keys:
         schema["foreignKeys"] = [
-            {"fields": [f], "reference": {"resource": r, "fields": [t]}}
-            for f, r, t in foreign_keys
+            {"fields": [f], "reference": {"resource": r, "fields": [t]}} for f, r, t in foreign_keys
         ]
     return schema
 
@@ -198,9 +197,9 @@ def decode_cell(info: FieldInfo, text: str) -> Any:
         try:
             items = json.loads(text, parse_float=Decimal)
         except ValueError as exc:
-            raise CellError("is not a JSON list such as [\"a\",\"b\"]") from exc
+            raise CellError('is not a JSON list such as ["a","b"]') from exc
         if not isinstance(items, list):
-            raise CellError("is not a JSON list such as [\"a\",\"b\"]")
+            raise CellError('is not a JSON list such as ["a","b"]')
         return items
     kind = info.value_kind
     if kind == "boolean":

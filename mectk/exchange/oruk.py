@@ -216,7 +216,9 @@ def _tables(
     }
 
 
-def build_oruk(records: Sequence[Mapping[str, Any]], localities: Mapping[str, str]) -> tuple[
+def build_oruk(
+    records: Sequence[Mapping[str, Any]], localities: Mapping[str, str]
+) -> tuple[
     list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], dict[str, int], list[str]
 ]:
     """Organisations, services, phones, left-out counts and listed ids from enterprises."""
@@ -261,10 +263,10 @@ def export_oruk(db: Db, folder: Path) -> OrukResult:
     orgs, services, phones, left_out, listed = build_oruk(enterprises, localities)
     by_org = {s["organization_id"]: s for s in services}
     documents = {
-        "services.json": [{**s, "organization": _org_only(o)} for s, o in zip(services, orgs, strict=True)],
-        "organizations.json": [
-            {**o, "services": [_service_only(by_org[o["id"]])]} for o in orgs
+        "services.json": [
+            {**s, "organization": _org_only(o)} for s, o in zip(services, orgs, strict=True)
         ],
+        "organizations.json": [{**o, "services": [_service_only(by_org[o["id"]])]} for o in orgs],
     }
     files: dict[str, str] = {
         name: json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -131,15 +131,13 @@ def select_records(found: Sequence[StoredRecord], period: Period | None) -> list
     keep: dict[tuple[str, str], StoredRecord] = {}
     by_id = {(r.kind, r.record_id): r for r in found}
     for record in found:
-        dated = _in_period(record, period)
-        if record.kind in SETTINGS_KINDS:
+        first = record.data.get("first_contact_date") if record.kind == "enterprise" else None
+        if (
+            record.kind in SETTINGS_KINDS
+            or _in_period(record, period)
+            or (first and datetime.date.fromisoformat(str(first)) <= period.end)
+        ):
             keep[(record.kind, record.record_id)] = record
-        elif dated:
-            keep[(record.kind, record.record_id)] = record
-        elif record.kind == "enterprise":
-            first = record.data.get("first_contact_date")
-            if first and datetime.date.fromisoformat(str(first)) <= period.end:
-                keep[(record.kind, record.record_id)] = record
     pending = list(keep.values())
     while pending:  # every record a kept record names, and what that one names
         record = pending.pop()
@@ -326,4 +324,3 @@ def export_package(
         signed_by=signed_by,
         manifest=manifest,
     )
-

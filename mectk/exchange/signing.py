@@ -56,7 +56,7 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        os.chmod(temporary, mode)  # the umask may have taken bits away; never added any
+        temporary.chmod(mode)  # the umask may have taken bits away; never added any
         os.link(temporary, path)  # fails if path appeared meanwhile: never overwrites
     finally:
         temporary.unlink(missing_ok=True)

@@ -151,38 +151,58 @@ def _check_manifest(check: _Check, manifest: Any) -> bool:
             known = error.schema.get("properties", {})
             extra = sorted(k for k in error.instance if k not in known)
             for key in extra:
-                check.add("package-key-unknown", file=MANIFEST_MEMBER, key=key,
-                          where=_where(error.path))
+                check.add(
+                    "package-key-unknown", file=MANIFEST_MEMBER, key=key, where=_where(error.path)
+                )
         else:
             sound = False
-            check.add("manifest-invalid", file=MANIFEST_MEMBER, where=_where(error.path),
-                      reason=error.message)
+            check.add(
+                "manifest-invalid",
+                file=MANIFEST_MEMBER,
+                where=_where(error.path),
+                reason=error.message,
+            )
     if not sound:
         return False
     for resource in manifest["resources"]:
         if resource["format"] != "csv":
-            check.add("manifest-invalid", file=MANIFEST_MEMBER, where="resources",
-                      reason=f"resource '{resource['name']}' is not csv")
+            check.add(
+                "manifest-invalid",
+                file=MANIFEST_MEMBER,
+                where="resources",
+                reason=f"resource '{resource['name']}' is not csv",
+            )
             sound = False
     names = [r["name"] for r in manifest["resources"]]
     for name in names:
         if name not in RECORD_KINDS or names.count(name) > 1:
-            check.add("manifest-invalid", file=MANIFEST_MEMBER, where="resources",
-                      reason=f"resource '{name}' is not a record kind, or is listed twice")
+            check.add(
+                "manifest-invalid",
+                file=MANIFEST_MEMBER,
+                where="resources",
+                reason=f"resource '{name}' is not a record kind, or is listed twice",
+            )
             sound = False
     known_personal = {f"{k}.{n}" for k in RECORD_KINDS for n in personal_field_names(k)}
     for name in manifest["mectk"]["personal_fields_included"]:
         if name not in known_personal:
-            check.add("manifest-invalid", file=MANIFEST_MEMBER,
-                      where="mectk/personal_fields_included",
-                      reason=f"'{name}' is not a personal field a package may carry")
+            check.add(
+                "manifest-invalid",
+                file=MANIFEST_MEMBER,
+                where="mectk/personal_fields_included",
+                reason=f"'{name}' is not a personal field a package may carry",
+            )
             sound = False
     listed = {f["path"] for f in manifest["mectk"].get("schema_files", ())}
     for resource in manifest["resources"]:
         for key in ("schema", "jsonschema"):
             if key in resource and resource[key] not in listed:
-                check.add("manifest-invalid", file=MANIFEST_MEMBER, where="resources",
-                          reason=f"{resource[key]} is not listed in mectk/schema_files")
+                check.add(
+                    "manifest-invalid",
+                    file=MANIFEST_MEMBER,
+                    where="resources",
+                    reason=f"{resource[key]} is not listed in mectk/schema_files",
+                )
                 sound = False
     return sound
 
@@ -244,8 +264,14 @@ def _read_resource(
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        check.add("record-invalid", file=member, row=1, record_id=None, field=None,
-                  reason=f"the file is not UTF-8 (byte {exc.start})")
+        check.add(
+            "record-invalid",
+            file=member,
+            row=1,
+            record_id=None,
+            field=None,
+            reason=f"the file is not UTF-8 (byte {exc.start})",
+        )
         return
     rows = csv.reader(io.StringIO(text, newline=""))
     header = next(rows, [])
@@ -259,7 +285,9 @@ def _read_resource(
             why = (
                 "a personal field the manifest does not declare"
                 if extra is not None and is_personal(extra)
-                else "not a field of this record kind" if info is None else "used twice"
+                else "not a field of this record kind"
+                if info is None
+                else "used twice"
             )
             check.add("package-key-unknown", file=member, key=name, where=f"header ({why})")
             info = None
@@ -270,12 +298,20 @@ def _read_resource(
     count = 0
     for number, cells in enumerate(rows, start=2):
         count += 1
-        record_id = cells[header.index(id_field)] if id_field in header and len(cells) == len(
-            header
-        ) else None
+        record_id = (
+            cells[header.index(id_field)]
+            if id_field in header and len(cells) == len(header)
+            else None
+        )
         if len(cells) != len(header):
-            check.add("record-invalid", file=member, row=number, record_id=record_id,
-                      field=None, reason=f"it has {len(cells)} cells, the header {len(header)}")
+            check.add(
+                "record-invalid",
+                file=member,
+                row=number,
+                record_id=record_id,
+                field=None,
+                reason=f"it has {len(cells)} cells, the header {len(header)}",
+            )
             continue
         flat: dict[str, Any] = {}
         for info, text in zip(columns, cells, strict=True):
@@ -284,17 +320,29 @@ def _read_resource(
             try:
                 flat[info.name] = decode_cell(info, text)
             except CellError as exc:
-                check.add("record-invalid", file=member, row=number, record_id=record_id,
-                          field=info.name, column=info.name, value=_shown(info, text),
-                          reason=f"'{info.name}' {exc}")
+                check.add(
+                    "record-invalid",
+                    file=member,
+                    row=number,
+                    record_id=record_id,
+                    field=info.name,
+                    column=info.name,
+                    value=_shown(info, text),
+                    reason=f"'{info.name}' {exc}",
+                )
         record = _nest(flat)
         for error in validator.iter_errors(record):
             _schema_issue(check, kind, member, number, record_id, error)
         if record_id:
             if record_id in first_seen:
-                check.add("id-duplicate", file=member, row=number, record_id=record_id,
-                          kind=RECORD_KINDS[kind].title.lower(),
-                          first=f"{member} row {first_seen[record_id]}")
+                check.add(
+                    "id-duplicate",
+                    file=member,
+                    row=number,
+                    record_id=record_id,
+                    kind=RECORD_KINDS[kind].title.lower(),
+                    first=f"{member} row {first_seen[record_id]}",
+                )
                 continue
             first_seen[record_id] = number
             check.records.append(PackageRecord(kind, record_id, record, member, number))
@@ -323,8 +371,15 @@ def _schema_issue(
         reason = f"'{path}' does not meet its schema rule '{error.validator}'"
     else:
         reason = f"'{path}': {error.message}"
-    check.add("record-invalid", file=member, row=row, record_id=record_id,
-              field=path or None, column=path or None, reason=reason)
+    check.add(
+        "record-invalid",
+        file=member,
+        row=row,
+        record_id=record_id,
+        field=path or None,
+        column=path or None,
+        reason=reason,
+    )
 
 
 def _check_references(check: _Check) -> None:
@@ -338,10 +393,17 @@ def _check_references(check: _Check) -> None:
             value = record.data.get(field)
             for item in value if isinstance(value, list) else [value]:
                 if item is not None and str(item) not in ids[target]:
-                    check.add("reference-missing", file=record.member, row=record.row,
-                              record_id=record.record_id, field=field, column=field,
-                              value=item, target=RECORD_KINDS[target].title.lower(),
-                              scope=" in the package")
+                    check.add(
+                        "reference-missing",
+                        file=record.member,
+                        row=record.row,
+                        record_id=record.record_id,
+                        field=field,
+                        column=field,
+                        value=item,
+                        target=RECORD_KINDS[target].title.lower(),
+                        scope=" in the package",
+                    )
 
 
 def _result(
@@ -375,9 +437,7 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def verify_package(
-    path: Path, *, trust: Sequence[Path | Ed25519PublicKey] = ()
-) -> VerifyResult:
+def verify_package(path: Path, *, trust: Sequence[Path | Ed25519PublicKey] = ()) -> VerifyResult:
     """Check the package at ``path`` as the module says; ``trust`` holds the public keys
     (files or keys) a signature must come from (none: any valid signature is accepted)."""
     path = Path(path)
@@ -399,8 +459,12 @@ def verify_package(
     try:
         manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        check.add("manifest-invalid", file=MANIFEST_MEMBER, where="(top level)",
-                  reason=f"it is not JSON ({exc})")
+        check.add(
+            "manifest-invalid",
+            file=MANIFEST_MEMBER,
+            where="(top level)",
+            reason=f"it is not JSON ({exc})",
+        )
         return _result(path, digest, check, None, None, False)
     signer, trusted = _check_signature(check, keys)
     if not _check_manifest(check, manifest):

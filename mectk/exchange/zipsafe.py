@@ -82,7 +82,7 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> list[Issue]:
     seen: set[str] = set()
     total = 0
     for info in infos:
-        name = info.filename
+        name = info.orig_filename  # before zipfile cut it at a NUL byte
         reason = unsafe_reason(name)
         if reason is None and name in seen:
             reason = "the name is used twice"
@@ -142,9 +142,7 @@ def read_members(path: Path) -> dict[str, bytes]:
             try:
                 members[info.filename] = _read(archive, info)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
-                issues.append(
-                    make_issue("package-unreadable", file=info.filename, detail=f"{exc}")
-                )
+                issues.append(make_issue("package-unreadable", file=info.filename, detail=f"{exc}"))
         if issues:
             raise UnsafePackage(issues)
     return members

@@ -137,9 +137,7 @@ class Conflict:
             "record_id": self.record_id,
             "ours_from": self.ours_from or "imported here",
             "resolution": self.resolution,
-            "fields": [
-                {"field": c.field, "ours": c.old, "theirs": c.new} for c in self.changes
-            ],
+            "fields": [{"field": c.field, "ours": c.old, "theirs": c.new} for c in self.changes],
         }
 
 
@@ -214,7 +212,9 @@ def land_received(
             if ours is not None and ours.producer != name:
                 found = changes(item.kind, ours.data, data, include_personal=False)
                 resolution = prefer or "refused"
-                conflicts.append(Conflict(item.kind, item.record_id, ours.producer, found, resolution))
+                conflicts.append(
+                    Conflict(item.kind, item.record_id, ours.producer, found, resolution)
+                )
                 if prefer != "theirs":
                     kept += prefer == "ours"
                     continue
