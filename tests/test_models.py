@@ -75,9 +75,7 @@ MANIFEST: dict[str, Any] = {
         "period": "2025-26",
         "source_batches": ["batch-1"],
         "personal_fields_included": ["enterprise.trading_name"],
-        "schema_files": [
-            {"path": "schemas/enterprise.table.json", "hash": "sha256:" + "ab" * 32}
-        ],
+        "schema_files": [{"path": "schemas/enterprise.table.json", "hash": "sha256:" + "ab" * 32}],
     },
 }
 
