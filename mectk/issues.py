@@ -463,6 +463,14 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Ask the sender to export with --sign KEY, or verify without --trust.",
         ),
         _t(
+            "package-schema-version",
+            "error",
+            "Package from another schema version",
+            "The package follows interchange schema version {theirs}; this mectk reads "
+            "version {ours}.",
+            "Upgrade mectk (or ask the sender to) so that both use the same major version.",
+        ),
+        _t(
             "receive-conflict",
             "error",
             "Record differs from the register's",

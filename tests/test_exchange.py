@@ -253,6 +253,10 @@ TAMPERING = {
         ),
         "manifest-invalid",
     ),
+    "schema-version": (
+        lambda m: edit_manifest(m, lambda d: d["mectk"].update(schema_version="2.0.0")),
+        "package-schema-version",
+    ),
     "column-unknown": (_extra_column, "package-key-unknown"),
     "personal-column-undeclared": (_undeclared_personal_column, "package-key-unknown"),
     "record-invalid": (_bad_code, "record-invalid"),

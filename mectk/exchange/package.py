@@ -112,7 +112,10 @@ def _in_period(record: StoredRecord, period: Period) -> bool | None:
         quarter = data.get("quarter")
         if not year:
             return False
-        spent = parse_period(f"{year}-Q{quarter}" if quarter else str(year))
+        try:
+            spent = parse_period(f"{year}-Q{quarter}" if quarter else str(year))
+        except UsageError:  # a year such as 2025-27 matches the schema but is no year
+            return False
         return spent.start <= period.end and spent.end >= period.start
     names = _DATED.get(record.kind)
     if names is None:

@@ -5,7 +5,7 @@ a :class:`~mectk.errors.UsageError`); it returns a :class:`VerifyResult` whose i
 carry their own code, and ``exit_code`` 3 when the container is unreadable or unsafe
 (:mod:`mectk.exchange.zipsafe`), 1 when the content is invalid, 0 when valid. Checked in
 order: the zip's safety, the manifest against ``manifest.schema.json`` (unknown keys are
-``package-key-unknown``), the signature (``signature-invalid``; with ``trust`` keys,
+``package-key-unknown``) and its schema version's major number (``package-schema-version``), the signature (``signature-invalid``; with ``trust`` keys,
 ``package-unsigned`` and ``signature-untrusted``), members missing or undeclared, every
 sha256 and size, every record against its kind's package JSON Schema (unknown columns and
 personal columns the manifest does not declare are ``package-key-unknown``), duplicate
@@ -42,7 +42,14 @@ from mectk.exchange.references import REFERENCES
 from mectk.exchange.signing import SIGNATURE_MEMBER, check_signature, load_public_key
 from mectk.exchange.zipsafe import UnsafePackage, read_members
 from mectk.issues import MASK, Issue, make_issue
-from mectk.schemas import RECORD_KINDS, FieldInfo, StrictValidator, fields, inline_schema
+from mectk.schemas import (
+    RECORD_KINDS,
+    FieldInfo,
+    StrictValidator,
+    fields,
+    inline_schema,
+    schema_version,
+)
 
 MANIFEST_MEMBER = "datapackage.json"
 CONTAINER_CODES = frozenset(
@@ -183,6 +190,11 @@ def _check_manifest(check: _Check, manifest: Any) -> bool:
                 reason=f"resource '{name}' is not a record kind, or is listed twice",
             )
             sound = False
+    theirs = str(manifest["mectk"]["schema_version"])
+    if theirs.split(".")[0] != schema_version().split(".")[0]:
+        check.add("package-schema-version", file=MANIFEST_MEMBER, theirs=theirs,
+                  ours=schema_version())  # fmt: skip
+        sound = False
     known_personal = {f"{k}.{n}" for k in RECORD_KINDS for n in personal_field_names(k)}
     for name in manifest["mectk"]["personal_fields_included"]:
         if name not in known_personal:

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from attrs import frozen
 
 from mectk import __version__
+from mectk.errors import UsageError
 from mectk.register.connect import Db, engine_for, read_connection
 from mectk.register.queries import FieldChange, changes, flatten
 from mectk.register.schema import batch_files, batches, outcome_columns, records
@@ -194,7 +195,29 @@ def land_received(
     prefer: Prefer | None = None,
     counts: Mapping[str, Any] | None = None,
 ) -> LandOutcome:
-    """Land ``incoming`` as one batch from ``producer`` (see the module contract)."""
+    """Land ``incoming`` as one batch from ``producer`` (see the module contract).
+
+    A register that is busy or changed by another writer meanwhile is a
+    :class:`~mectk.errors.UsageError`; nothing is landed then.
+    """
+    try:
+        return _land(db, incoming, producer, package, prefer, counts)
+    except sa.exc.IntegrityError as exc:
+        msg = f"another writer changed the register at the same time; nothing landed ({exc.orig})"
+        raise UsageError(msg, hint="Run the receive again.") from exc
+    except sa.exc.OperationalError as exc:
+        msg = f"the register is busy or cannot be written; nothing landed ({exc.orig})"
+        raise UsageError(msg, hint="Wait for the other import to finish, then run again.") from exc
+
+
+def _land(
+    db: Db,
+    incoming: Sequence[Incoming],
+    producer: Mapping[str, Any],
+    package: BatchFile,
+    prefer: Prefer | None,
+    counts: Mapping[str, Any] | None,
+) -> LandOutcome:
     name = str(producer["name"])
     with engine_for(db) as engine, engine.begin() as connection:
         kinds = sorted({i.kind for i in incoming})
