@@ -5,7 +5,8 @@ a :class:`~mectk.errors.UsageError`); it returns a :class:`VerifyResult` whose i
 carry their own code, and ``exit_code`` 3 when the container is unreadable or unsafe
 (:mod:`mectk.exchange.zipsafe`), 1 when the content is invalid, 0 when valid. Checked in
 order: the zip's safety, the manifest against ``manifest.schema.json`` (unknown keys are
-``package-key-unknown``) and its schema version's major number (``package-schema-version``), the signature (``signature-invalid``; with ``trust`` keys,
+``package-key-unknown``) and its schema version's major number
+(``package-schema-version``), the signature (``signature-invalid``; with ``trust`` keys,
 ``package-unsigned`` and ``signature-untrusted``), members missing or undeclared, every
 sha256 and size, every record against its kind's package JSON Schema (unknown columns and
 personal columns the manifest does not declare are ``package-key-unknown``), duplicate
