@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
+from mectk.cli_exchange import add_exchange_commands
 from mectk.cli_plugin import add_plugin_commands
 from mectk.cli_register import add_register_commands
 from mectk.cli_report import add_report_commands
@@ -307,6 +308,7 @@ add_register_commands(cli)
 add_report_commands(cli)
 add_plugin_commands(cli)
 add_web_commands(cli)
+add_exchange_commands(cli)
 
 
 def main() -> None:

@@ -244,6 +244,14 @@ class Producer:
 
 
 @frozen(kw_only=True)
+class SchemaFile:
+    """One schema file in a package, with its sha256."""
+
+    path: str
+    hash: str
+
+
+@frozen(kw_only=True)
 class ManifestMectk:
     """mectk's provenance block inside a package manifest."""
 
@@ -253,6 +261,9 @@ class ManifestMectk:
     period: str | None = None
     source_batches: tuple[str, ...] | None = None
     personal_fields_included: tuple[str, ...]
+    personal_fields_left_out: tuple[str, ...] | None = None
+    formula_escaped: bool | None = None
+    schema_files: tuple[SchemaFile, ...] | None = None
 
 
 @frozen(kw_only=True)
@@ -268,6 +279,7 @@ class Resource:
     hash: str
     bytes: int | None = None
     rows: int
+    jsonschema: str | None = None
 
 
 @frozen(kw_only=True)
