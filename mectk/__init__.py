@@ -9,9 +9,11 @@ never from others:
 * :mod:`mectk.textsafety`: formula-safe CSV;
 * :mod:`mectk.mapping`: loading mapping files and reading with them (for a reader that
   adds to what a mapping can say);
-* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does;
-* :func:`write_canonical_workbook`: writing records as a canonical workbook (the sample
-  files a plugin contributes to ``mectk demo``: programme settings, spend lines).
+* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does.
+
+:func:`write_canonical_workbook` writes the canonical workbook (programme settings,
+targets, records, spend lines), for example the sample files a plugin contributes to
+``mectk demo``.
 
 :data:`PUBLIC_MODULES` lists them; a test holds the bundled plugins to it.
 """

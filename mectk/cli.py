@@ -16,9 +16,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
+from mectk.cli_exchange import add_exchange_commands
+from mectk.cli_plugin import add_plugin_commands
 from mectk.cli_register import add_register_commands
 from mectk.cli_report import add_report_commands
 from mectk.cli_support import err_console, guarded, print_json
+from mectk.cli_web import add_web_commands
 from mectk.errors import UsageError
 from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
 from mectk.sources import ReadOptions
@@ -43,19 +46,24 @@ def cli(debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @guarded
 def plugins_command(as_json: bool) -> None:
-    """List installed plugins with their distribution, version, formats and hooks."""
+    """List installed plugins: distribution, version, what each registered, and its hooks."""
     infos = _registry().plugins()
     if as_json:
         print_json({"plugins": [p.as_json() for p in infos]})
         return
-    table = Table("plugin", "distribution", "version", "readers", "checks", "hooks")
+    table = Table("plugin", "distribution", "version", "registers", "hooks")
     for p in infos:
+        registers = (
+            ("formats", p.readers),
+            ("checks", p.checks),
+            ("reports", p.report_formats),
+            ("samples", p.samples),
+        )
         table.add_row(
-            p.name,
-            p.distribution,
-            p.version,
-            ", ".join(p.readers),
-            ", ".join(p.checks),
+            escape(p.name),
+            escape(p.distribution),
+            escape(p.version),
+            escape("; ".join(f"{what}: {', '.join(names)}" for what, names in registers if names)),
             ", ".join(h.removeprefix("mectk_") for h in p.hooks),
         )
     err_console().print(table)
@@ -282,11 +290,15 @@ def render_result(result: ValidationResult, examples: int) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("mectk-demo"),
     show_default=True,
-    help="Folder for the demo output.",
+    help="Folder for the demo output: one folder per sample inside it.",
 )
 @guarded
 def demo_command(out: Path) -> None:
-    """Run the main job on bundled sample data and write the results into --out."""
+    """Run the main job on every installed plugin's sample data, into --out.
+
+    For each sample: validate its files, write reports and annotated copies, import them
+    into the sample's own register and write its reports; then list every output.
+    """
     from mectk.demo import run_demo
 
     run_demo(out, _registry(), err_console())
@@ -294,6 +306,9 @@ def demo_command(out: Path) -> None:
 
 add_register_commands(cli)
 add_report_commands(cli)
+add_plugin_commands(cli)
+add_web_commands(cli)
+add_exchange_commands(cli)
 
 
 def main() -> None:

@@ -356,15 +356,157 @@ CATALOGUE: Mapping[str, IssueType] = {
             "add up to {by_funding}, more than the {value} people supported per week.",
             "Correct the breakdown or the weekly total; the breakdown cannot exceed the total.",
         ),
-        # ---- metro: layouts without a column, area codes
+        # ---- unitary (update sheets of mapping files)
+        _t(
+            "update-target-missing",
+            "error",
+            "Nothing to update",
+            "Row {row} on {place} updates {kind} '{record_id}', but no earlier sheet of the "
+            "file has that {kind}.",
+            "Check the id in '{column}' against the sheet that lists them, or add the record "
+            "there.",
+        ),
         _t(
             "field-not-in-source",
             "warning",
-            "Field not in this layout",
-            "'{column}' is required here ({reason}), but this layout has no such column; "
-            "the record was kept.",
-            "Add the value in the register later, or ask for the column in the export.",
+            "Required field not in this layout",
+            "'{column}' would be required for {count} {kind} record(s) in {place} ({reason}), "
+            "but this layout has no such column, so none is rejected for it.",
+            "Nothing to fix in the file. Add the value in the register later, or add the column "
+            "to the layout (or ask for it in the export) if the council starts to record it.",
         ),
+        # ---- exchange packages
+        _t(
+            "package-unreadable",
+            "error",
+            "Package cannot be read",
+            "{file}: the package cannot be read: {detail}.",
+            "Ask the sender for the package again; it may have been damaged on the way.",
+        ),
+        _t(
+            "package-unsafe-path",
+            "error",
+            "Unsafe path in the package",
+            "The package member '{file}' has an unsafe path: {reason}.",
+            "Do not unpack this package by hand; ask the sender to write it again with mectk "
+            "export.",
+        ),
+        _t(
+            "package-member-link",
+            "error",
+            "Link in the package",
+            "The package member '{file}' is a symbolic link.",
+            "Exchange packages hold plain files only; ask the sender to write it again with "
+            "mectk export.",
+        ),
+        _t(
+            "package-too-large",
+            "error",
+            "Package too large to open safely",
+            "The package is too large to open safely: {detail}.",
+            "Ask the sender to split the export by --period, or check that this is the file you "
+            "expected.",
+        ),
+        _t(
+            "package-member-missing",
+            "error",
+            "File missing from the package",
+            "The package has no '{file}', which it needs.",
+            "Ask the sender for the whole package again.",
+        ),
+        _t(
+            "package-member-unknown",
+            "error",
+            "Unlisted file in the package",
+            "The package holds '{file}', which its manifest does not list.",
+            "Only files listed (with their sha256) in datapackage.json may travel; ask the "
+            "sender why it is there.",
+        ),
+        _t(
+            "checksum-mismatch",
+            "error",
+            "File changed since it was packaged",
+            "'{file}' does not match its sha256 in the manifest (expected {expected}..., found "
+            "{actual}...).",
+            "The package was changed or damaged after it was written; ask the sender for it again.",
+        ),
+        _t(
+            "manifest-invalid",
+            "error",
+            "Manifest is not valid",
+            "datapackage.json is not valid at {where}: {reason}.",
+            "Ask the sender to write the package again with mectk export.",
+        ),
+        _t(
+            "package-key-unknown",
+            "error",
+            "Unknown key in the package",
+            "'{key}' at {where} in {file} is not allowed by the package schema.",
+            "Exchange packages refuse keys their schemas do not define; check the field name or "
+            "the sender's mectk version.",
+        ),
+        _t(
+            "record-invalid",
+            "error",
+            "Record does not follow its schema",
+            "In {file}, row {row}: {reason}.",
+            "Ask the sender to correct the record and export again; the package is not received.",
+        ),
+        _t(
+            "record-count-mismatch",
+            "error",
+            "Record count differs from the manifest",
+            "{file} holds {found} records; the manifest declares {declared}.",
+            "The package was changed after it was written; ask the sender for it again.",
+        ),
+        _t(
+            "signature-invalid",
+            "error",
+            "Signature does not match",
+            "The package's signature is not valid: {reason}.",
+            "The package was changed after it was signed, or the signature file is damaged; do "
+            "not trust it.",
+        ),
+        _t(
+            "signature-untrusted",
+            "error",
+            "Signed by a key you do not trust",
+            "The package is signed by key {key}, which is not one of the keys given with --trust.",
+            "Check with the sender which key they sign with, and give its .pub file to --trust.",
+        ),
+        _t(
+            "package-unsigned",
+            "error",
+            "Package not signed",
+            "The package has no signature, but --trust asks for one.",
+            "Ask the sender to export with --sign KEY, or verify without --trust.",
+        ),
+        _t(
+            "package-schema-version",
+            "error",
+            "Package from another schema version",
+            "The package follows interchange schema version {theirs}; this mectk reads "
+            "version {ours}.",
+            "Upgrade mectk (or ask the sender to) so that both use the same major version.",
+        ),
+        _t(
+            "receive-conflict",
+            "error",
+            "Record differs from the register's",
+            "{kind} '{record_id}' from {producer} differs from the register's version (from "
+            "{ours}) in: {fields}.",
+            "Nothing was received. Give --prefer theirs to take their versions, or --prefer ours "
+            "to keep yours.",
+        ),
+        _t(
+            "receive-conflict-resolved",
+            "info",
+            "Conflict decided by --prefer",
+            "{kind} '{record_id}' from {producer} differed from the register's version (from "
+            "{ours}) in: {fields}; {resolution} kept.",
+            "Nothing to do: --prefer decided it; mectk show lists every version.",
+        ),
+        # ---- metro: area codes
         _t(
             "area-code-invalid",
             "warning",

@@ -99,7 +99,8 @@ class ColumnRule:
     or a number). ``blank`` says what an empty cell means: ``unknown`` (no value),
     ``no`` (false) or ``zero`` (0); it is never assumed. ``date_formats`` are
     ``strptime`` formats tried before the built-in UK forms; ``separators`` split
-    multi-value cells.
+    multi-value cells; ``blank_values`` are normalised cell texts that mean the cell is
+    empty (``n/a``), read as blank before ``blank_as`` or ``blank`` apply.
     """
 
     values: Mapping[str, Any] = field(factory=dict)
@@ -111,6 +112,7 @@ class ColumnRule:
     blank_as: str | None = None
     """Text an empty cell is read as (then mapped by ``values``), when a layout's own rule
     gives blanks a meaning, such as a blank 1/0 flag meaning 0."""
+    blank_values: frozenset[str] = frozenset()
 
 
 class RowCells(Mapping[str, CellRef]):

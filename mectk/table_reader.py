@@ -3,7 +3,9 @@
 A :class:`TableLayout` says which record kind the rows hold, where the header is (found
 automatically among the first rows, or given as one or two rows: a merged two-row header
 becomes ``Parent / Child``), which heading feeds which field, constants, rows to skip,
-and snapshot columns that become outcome records. The canonical workbook uses an
+and snapshot columns that become outcome records (dated by the layout's ``as_at``, or row
+by row by an ``as_at_column``). A layout that ``updates`` reads rows that add to records
+read from earlier sheets, so required fields may be absent. The canonical workbook uses an
 automatic layout (headings are schema titles); mapping files build explicit ones.
 
 Rows end at the sheet's last used row, never at ``max_row``; empty rows inside the data
@@ -22,7 +24,7 @@ import attrs
 from attrs import field, frozen
 from openpyxl.utils import get_column_letter
 
-from mectk.coerce import cell_text, is_blank
+from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date
 from mectk.grid import Grid
 from mectk.issues import make_issue
 from mectk.schemas import RECORD_KINDS, FieldInfo, field_map, fields, normalise_text
@@ -39,6 +41,7 @@ from mectk.sources import (
 )
 
 HEADER_SCAN_ROWS = 20
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @frozen
@@ -102,6 +105,8 @@ class TableLayout:
     extra_columns: tuple[str, ...] = ()
     """Regular expressions matched against whole headings (ignoring case): columns that
     feed no field but are handed to the format's own code as ``SourceRow.extras``."""
+    as_at_column: tuple[str, ...] = ()
+    updates: bool = False
 
 
 def _extra(layout: TableLayout, heading: str) -> bool:
@@ -227,6 +232,16 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
         for o, h in enumerate(headings)
         if h and _extra(layout, h)
     ]
+    as_at_offset = _as_at_offset(headings, layout)
+    if snapshot_columns and layout.as_at_column and as_at_offset is None:
+        yield make_issue(
+            "column-missing",
+            file=file,
+            sheet=sheet,
+            row=header_number,
+            column=layout.as_at_column[0],
+            field="as_at_date",
+        )
     id_field = RECORD_KINDS[layout.kind].id_field
     sheet_columns = {
         info.name: CellRef(sheet, None, letter, heading) for _, info, heading, letter, _ in columns
@@ -244,6 +259,7 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     if (
         snapshot_columns
         and layout.as_at is None
+        and as_at_offset is None
         and not all(s.as_at for _, _, s in snapshot_columns)
     ):
         yield make_issue(
@@ -299,6 +315,11 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
             extra_cells={h: attrs.evolve(ref, row=number) for _, h, ref in extra_columns},
         )
         if snapshot_columns:
+            row_as_at = None
+            if as_at_offset is not None:
+                raw_at = cells[as_at_offset] if as_at_offset < len(cells) else None
+                letter = get_column_letter(as_at_offset + 1)
+                row_as_at = (raw_at, CellRef(sheet, number, letter, headings[as_at_offset]))
             yield from _snapshots(
                 snapshot_columns,
                 cells,
@@ -310,6 +331,7 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
                 file,
                 grid.date1904,
                 id_field,
+                row_as_at,
             )
     if hidden_seen:
         yield make_issue("rows-hidden", file=file, sheet=sheet, count=hidden_seen)
@@ -336,6 +358,7 @@ def _match_columns(
         for h in headings
         if h and (_extra(layout, h) or any(heading_date(p, h) for p in patterns))
     )
+    quiet_headings.update(normalise_text(h) for h in layout.as_at_column)
     for offset, heading in enumerate(headings):
         if not heading:
             continue
@@ -362,7 +385,7 @@ def _match_columns(
             seen.add(info.name)
             columns.append((offset, info, heading, letter, rule))
             mapping.append((letter, heading, info.name, how))
-    for info in fields(layout.kind):
+    for info in () if layout.updates else fields(layout.kind):
         if (
             info.required
             and not info.read_only
@@ -402,6 +425,18 @@ def _snapshot_columns(
     return out
 
 
+def _as_at_offset(headings: list[str], layout: TableLayout) -> int | None:
+    """The offset of the layout's as-at column (by heading, or child heading), or None."""
+    wanted = {normalise_text(h) for h in layout.as_at_column}
+    for offset, heading in enumerate(headings):
+        if heading and (
+            normalise_text(heading) in wanted
+            or normalise_text(heading.rsplit(" / ", 1)[-1]) in wanted
+        ):
+            return offset
+    return None
+
+
 def _skip_reason(cells: list[Any], columns: list[Column], layout: TableLayout) -> str | None:
     """Why a row is not data, by ``skip_values`` keyed by field, heading or child heading."""
     if not layout.skip_values:
@@ -431,16 +466,27 @@ def _snapshots(
     file: str,
     date1904: bool,
     id_field: str,
+    row_as_at: tuple[Any, CellRef] | None = None,
 ) -> Iterator[SourceRow]:
     owner = values.get(id_field)
+    dated: Any = None  # the row's own as-at date (ISO), or its cell as read when not a date
+    if row_as_at is not None and not is_blank(row_as_at[0]):
+        try:
+            dated = read_date(row_as_at[0], date1904=date1904)[0]
+        except CoercionFailed:
+            dated = row_as_at[0]  # validation reports it at the as-at cell
     for offset, heading, spec in snapshot_columns:
         raw = cells[offset] if offset < len(cells) else None
-        if is_blank(raw):
+        if is_blank(raw) or (
+            spec.rule is not None and normalise_text(_cell_text(raw)) in spec.rule.blank_values
+        ):
             continue  # a blank snapshot cell is no observation, not zero
-        as_at = spec.as_at or layout.as_at
+        as_at: Any = spec.as_at or dated or layout.as_at
         owner_text = _cell_text(owner)
         suffix = f"-{spec.breakdown}" if spec.breakdown else ""
-        when = as_at.isoformat() if as_at else "undated"
+        when = as_at.isoformat() if isinstance(as_at, datetime.date) else "undated"
+        if isinstance(as_at, str) and _ISO_DATE.fullmatch(as_at):
+            when = as_at
         outcome = {
             "outcome_id": f"{owner_text}-{spec.outcome_type}{suffix}-{when}"[:64],
             "programme_id": values.get("programme_id"),
@@ -454,6 +500,8 @@ def _snapshots(
             outcome["breakdown"] = spec.breakdown
         letter = get_column_letter(offset + 1)
         cell_refs = {"value": CellRef(sheet, number, letter, heading)}
+        if dated is not None and row_as_at is not None and not spec.as_at:
+            cell_refs["as_at_date"] = row_as_at[1]
         if id_field in refs:
             cell_refs["enterprise_id"] = refs[id_field]
             cell_refs["outcome_id"] = refs[id_field]

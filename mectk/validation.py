@@ -170,12 +170,57 @@ class _RowState:
     estimated: set[str] = field(factory=set)
 
 
+@define
+class _Absent:
+    """The first record of a sheet that needs a field its layout has no column for."""
+
+    first: SourceRow
+    info: FieldInfo | None
+    record_id: str | None
+    reason: str
+    count: int = 1
+    last: SourceRow | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.last = self.first
+
+
 class _RowChecker:
     """Validates one row at a time; holds the converter and per-kind field maps."""
 
     def __init__(self, source_system: str) -> None:
         self.converter = make_converter()
         self.source_system = source_system
+        self.absent: dict[tuple[str, str | None, str, str], _Absent] = {}
+
+    def _note_absent(
+        self, row: SourceRow, name: str, info: FieldInfo | None, record_id: str | None, reason: str
+    ) -> None:
+        """Count a record that needs field ``name``, which its sheet has no column for."""
+        key = (row.file, row.sheet, row.kind, name)
+        noted = self.absent.get(key)
+        if noted is None:
+            self.absent[key] = _Absent(row, info, record_id, reason)
+        elif noted.last is not row:
+            noted.count += 1
+            noted.last = row
+
+    def absent_issues(self) -> list[Issue]:
+        """One ``field-not-in-source`` warning per (file, sheet, kind, field) noted: at the
+        first record that needed it, with the number of records that did."""
+        return [
+            self._issue(
+                "field-not-in-source",
+                noted.first,
+                key[3],
+                noted.info,
+                None,
+                noted.record_id,
+                reason=noted.reason,
+                count=noted.count,
+            )
+            for key, noted in self.absent.items()
+        ]
 
     def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
         infos = field_map(row.kind)
@@ -197,6 +242,13 @@ class _RowChecker:
                 bad_fields.add(name)
                 issues.append(self._issue(raw.code, row, name, info, raw, record_id))
                 continue
+            if (
+                rule is not None
+                and rule.blank_values
+                and not is_blank(raw)
+                and normalise_text(cell_text(raw)) in rule.blank_values
+            ):
+                raw = None  # the mapping says this text means an empty cell (N/A)
             if is_blank(raw) and rule is not None and rule.blank_as is not None:
                 raw = rule.blank_as  # the layout's own rule: read a blank as this text
             if is_blank(raw):
@@ -306,7 +358,7 @@ class _RowChecker:
         return make_issue(
             code,
             file=row.file or None,
-            sheet=row.sheet,
+            sheet=reference.sheet or row.sheet,  # a cell from another sheet (an update row)
             cell=reference.cell,
             row=reference.row if reference.row is not None else row.row,
             column=heading,
@@ -338,8 +390,10 @@ class _RowChecker:
                 name = ".".join([*path, missing])
                 info = infos.get(name)
                 code = "value-conditionally-required" if conditional else "value-required"
-                if conditional and row.sheet_columns and name not in row.sheet_columns:
-                    code = "field-not-in-source"  # the layout has no such column (domain 3)
+                if conditional and not _in_layout(row, name):
+                    # a warning once per sheet and field, counted (validate_items adds it)
+                    self._note_absent(row, name, info, record_id, reason)
+                    continue
                 yield (
                     name,
                     self._issue(
@@ -353,6 +407,14 @@ class _RowChecker:
         personal = info is None or info.personal_data != "none"
         code, reason = _schema_code(error, row.kind, list(error.schema_path), personal)
         yield name, self._issue(code, row, name, info, raw, record_id, reason=reason)
+
+
+def _in_layout(row: SourceRow, name: str) -> bool:
+    """Whether the row's sheet has a column for field ``name`` (always, for readers that
+    give no sheet columns: they are not judged by layout)."""
+    if not row.sheet_columns:
+        return True
+    return name in row.sheet_columns or name in row.cells or name in row.values
 
 
 _SCHEMA_CODES = {
@@ -489,6 +551,7 @@ def validate_items(
                 result.rejected += 1
             else:
                 result.accepted_records.append(accepted)
+    result.issues.extend(checker.absent_issues())
     return result
 
 

@@ -17,7 +17,7 @@ FACES = ("mectk.cli", "mectk.demo")  # mectk.cli_* modules are the command line 
 
 
 def _is_mectk(module: str) -> bool:
-    """mectk itself, not a plugin package such as mectk_metro."""
+    """``mectk`` or a module inside it (not a plugin package such as ``mectk_leeds``)."""
     return module == "mectk" or module.startswith("mectk.")
 
 

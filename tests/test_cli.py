@@ -234,32 +234,6 @@ def test_debug_shows_the_traceback_for_faults(tmp_path: Path):
     assert "Traceback" in done.stderr
 
 
-def test_demo_runs_on_bundled_sample_data(tmp_path: Path):
-    done = run("demo", "--out", str(tmp_path / "out"))
-    assert done.returncode == 0, done.stderr
-    assert "MISSED" not in done.stderr
-    report = json.loads((tmp_path / "out" / "validation-report.json").read_text())
-    counts = report["counts"]
-    assert counts["rows_read"] == counts["accepted"] + counts["rejected"]
-    assert counts["rejected"] >= 4
-    from mectk.sample_data import PLANTED_ISSUES
-
-    assert {code for code, _ in PLANTED_ISSUES} <= set(counts["issues"])
-    assert (tmp_path / "out" / "template.xlsx").exists()
-    from mectk.sample_data import TRACKER_PLANTED
-
-    tracker = json.loads((tmp_path / "out" / "council-tracker-report.json").read_text())
-    assert {code for code, _ in TRACKER_PLANTED} <= set(tracker["counts"]["issues"])
-    assert tracker["files"][0]["format"] == "sample-county-tracker"
-    assert (tmp_path / "out" / "sample-council-tracker-annotated.xlsx").exists()
-    summary = openpyxl.load_workbook(tmp_path / "out" / "report-summary-2025-26-Q1.xlsx")
-    assert summary.sheetnames[0] == "Summary"
-    shown = run("show", "CS-0001", "--db", str(tmp_path / "out" / "mectk.db"), "--json")
-    assert shown.returncode == 0, shown.stderr
-    assert "CS-0001" in shown.stdout
-    assert not list((tmp_path / "out").glob("*.part"))
-
-
 def test_template_into_a_missing_folder_is_a_usage_error(tmp_path: Path):
     done = run("template", str(tmp_path / "nope" / "t.xlsx"))
     assert done.returncode == 2
@@ -300,6 +274,6 @@ def test_formats_lists_readers_reports_and_checks(tmp_path: Path):
     done = run("formats", "--json", cwd=tmp_path)
     listing = json.loads(done.stdout)
     assert "canonical" in {r["name"] for r in listing["readers"]}
-    summary = next(r for r in listing["reports"] if r["name"] == "summary")
-    assert {"name": "summary", "plugin": "summary-report"}.items() <= summary.items()
+    reports = {r["name"]: r for r in listing["reports"]}  # installed plugins add theirs
+    assert reports["summary"]["plugin"] == "summary-report"
     assert "unique-ids" in {c["name"] for c in listing["checks"]}

@@ -438,9 +438,47 @@ def test_a_required_field_the_layout_lacks_is_a_warning_not_an_error(tmp_path):
         WIDE.replace('status = "developing"', 'status = "closed"'), encoding="utf-8"
     )
     data = tmp_path / "wide.csv"
-    data.write_text("ref,name,engaged,ward\r\nW-1,Tea,2025-04-01,E05000001\r\n", encoding="utf-8")
+    data.write_text(
+        "ref,name,engaged,ward\r\nW-1,Tea,2025-04-01,E05000001\r\nW-2,Cake,2025-04-01,E05000002\r\n",
+        encoding="utf-8",
+    )
     registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
     result = validate_files(registry, [data], format_name="wide-export")
-    assert result.accepted == 1  # a closed new enterprise needs dates the layout lacks
-    found = {(i.severity, i.field) for i in result.issues if i.code == "field-not-in-source"}
-    assert found == {("warning", "closure_date"), ("warning", "launch_date")}
+    assert result.accepted == 2  # a closed new enterprise needs dates the layout lacks
+    # one warning per field the layout lacks, not one per row
+    found = sorted(
+        (i.severity, i.field, i.record_id, "for 2 enterprise record(s)" in i.message)
+        for i in result.issues
+        if i.code == "field-not-in-source"
+    )
+    assert found == [
+        ("warning", "closure_date", "W-1", True),
+        ("warning", "launch_date", "W-1", True),
+    ]
+
+
+def test_blank_values_are_read_as_blank_before_blank_as_applies(tmp_path):
+    """``blank_values`` says which texts are empty; ``blank_as`` what an empty cell means."""
+    mapping_file = tmp_path / "wide.toml"
+    mapping_file.write_text(
+        WIDE.replace('blank_as = "0" }', 'blank_as = "0", blank_values = ["n/a"] }'),
+        encoding="utf-8",
+    )
+    data = tmp_path / "wide.csv"
+    data.write_text(
+        "ref,name,engaged,ward,listed\r\nW-1,Tea,2025-04-01,E05000001,N/A\r\n"
+        "W-2,Cake,2025-04-01,E05000002,1\r\n",
+        encoding="utf-8",
+    )
+    registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
+    result = validate_files(registry, [data], format_name="wide-export")
+    listed = {r.model.enterprise_id: r.model.consent_directory for r in result.accepted_records}
+    assert listed == {"W-1": False, "W-2": True}
+    assert not [i for i in result.issues if i.severity == "error"]
+
+
+def test_blank_and_blank_as_together_are_refused(tmp_path):
+    path = tmp_path / "both.toml"
+    path.write_text(WIDE.replace('blank_as = "0" }', 'blank_as = "0", blank = "no" }'))
+    with pytest.raises(UsageError, match="give blank or blank_as, not both"):
+        load_mapping(path)

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from mectk import MappingSpec, ReportContext, ReportFormatSpec, SampleSpec, Source, hookimpl
-from mectk_metro.reader import finish
+from mectk_metro.reader import refine
 from mectk_metro.samples import PERIOD, write_samples
 
 FORMAT_NAME = "metro-bi-export"
@@ -57,8 +57,8 @@ def mectk_identify_reader(source: Source) -> str | None:
 
 @hookimpl
 def mectk_register_mappings() -> list[MappingSpec]:
-    """The BI export layout, completed by :func:`mectk_metro.reader.finish`."""
-    return [MappingSpec(resources.files("mectk_metro") / "metro-bi-export.toml", finish=finish)]
+    """The BI export layout, completed by :func:`mectk_metro.reader.refine`."""
+    return [MappingSpec(resources.files("mectk_metro") / "metro-bi-export.toml", refine=refine)]
 
 
 def write_annual_outcomes(context: ReportContext, path: Path) -> None:

@@ -1,6 +1,7 @@
 """The Python the ``metro-bi-export`` mapping cannot express (domain.md 4.6).
 
-:func:`finish` receives every item the mapping file read and:
+:func:`refine` (the mapping's refine function) receives every item the mapping file read
+and:
 
 * gives each enterprise its status date (``closed_on`` when ceased, else ``go_live``
   when on or after ``first_engaged``, else ``first_engaged``; a cell that is not a date
@@ -216,7 +217,7 @@ def _area_issues(
     )
 
 
-def finish(items: Iterator[ReadItem], source: Source, options: ReadOptions) -> Iterator[ReadItem]:
+def refine(items: Iterator[ReadItem], source: Source, options: ReadOptions) -> Iterator[ReadItem]:
     """Pass on every item the mapping read, completing enterprise rows and adding their
     aggregate support episodes and area-code issues."""
     named = os.environ.get(LOOKUP_ENV)

@@ -170,6 +170,12 @@ def test_xlsx_export_every_row_accounted_for(imported: dict[str, Any]) -> None:
     assert (counts["blank_rows"], counts["skipped_rows"]) == (1, 2)  # blank row, footnotes
     assert counts["records"] == {"enterprise": 5, "outcome": 10, "support_episode": 3}
     assert "column-unknown" not in counts["issues"] and "episode-duplicate" not in counts["issues"]
+    # a CIC needs a company number, which the export has no column for: one warning for the
+    # sheet and field (not one per row), at the record, and nothing rejected for it
+    [absent] = [i for i in report["issues"] if i["code"] == "field-not-in-source"]
+    assert (absent["sheet"], absent["field"], absent["record_id"]) == (
+        "Data", "company_number", "MB-2")  # fmt: skip
+    assert "for 1 enterprise record(s) in sheet 'Data'" in absent["message"]
     firms = by_id(imported, "enterprise", "enterprise_id")
     one, five = firms["MB-1"], firms["MB-5"]
     assert one["launch_date"] == "2024-06-01"  # ISO date with T00:00:00
