@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import re
 import zipfile
 from collections import Counter
@@ -45,6 +46,9 @@ class SheetFacts:
     problems: Mapping[tuple[int, int], CellProblem] = {}
     last_row: int = 0
     last_column: int = 0
+    serial60: frozenset[tuple[int, int]] = frozenset()
+    """(row, column) of numeric cells holding 60: Excel's phantom 29/02/1900 when the cell
+    is date-formatted, which python-calamine folds silently into 28/02/1900."""
 
 
 class Grid(Protocol):
@@ -127,6 +131,9 @@ class WorkbookGrid:
         start = data.start
         pad = [""] * (start[1] if start else 0)
         problems = self.facts(sheet).problems
+        serial60: dict[int, list[int]] = {}
+        for sixty_row, sixty_column in facts.serial60:
+            serial60.setdefault(sixty_row, []).append(sixty_column)
         by_row: dict[int, list[tuple[int, CellProblem]]] = {}
         for (problem_row, column), problem in problems.items():
             by_row.setdefault(problem_row, []).append((column, problem))
@@ -136,6 +143,10 @@ class WorkbookGrid:
             last_row = number
             row = pad + list(cells) if pad else list(cells)
             limit_text(row, self.limits.cell_chars)
+            if serial60 and number in serial60:
+                for column in serial60[number]:
+                    if column <= len(row) and row[column - 1] == PHANTOM_FOLDED:
+                        row[column - 1] = 60  # coercion reports date-serial-60
             for column, problem in by_row.pop(number, ()):
                 row.extend([""] * (column - len(row)))
                 row[column - 1] = problem
@@ -230,6 +241,10 @@ _BARE_FORMULA = re.compile(
     + rb"\s*(?:<v\s*/>|<v></v>)?\s*</c>"
 )
 _TEXT_RESULT = re.compile(rb'\bt="str"')
+_SIXTY = re.compile(
+    rb'<c\b(?![^>]*\bt="(?!n")[^"]*")[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<v>60</v>'
+)
+PHANTOM_FOLDED = datetime.date(1900, 2, 28)
 _DIMENSION = re.compile(rb'<dimension\b[^>]*\bref="(?:[A-Z]{1,3}\d+:)?([A-Z]{1,3})(\d+)"')
 
 
@@ -245,6 +260,7 @@ def _scan_sheet(path: Path, member: str, file: str) -> SheetFacts:
 
     A damaged part (bad checksum, false size) is ``archive-corrupt``."""
     hidden: set[int] = set()
+    sixty: set[tuple[int, int]] = set()
     problems: dict[tuple[int, int], CellProblem] = {}
     last_row = last_column = 0
     try:
@@ -263,18 +279,21 @@ def _scan_sheet(path: Path, member: str, file: str) -> SheetFacts:
                     carry = data
                     continue
                 cut += len(b"</row>")
-                last_row = max(last_row, _scan_block(data[:cut], hidden, problems))
+                last_row = max(last_row, _scan_block(data[:cut], hidden, problems, sixty))
                 carry = data[cut:]
-            last_row = max(last_row, _scan_block(carry, hidden, problems))
+            last_row = max(last_row, _scan_block(carry, hidden, problems, sixty))
     except KeyError:
         return SheetFacts()
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise fault("archive-corrupt", file=file, part=member, detail=str(exc)) from exc
-    return SheetFacts(frozenset(hidden), problems, last_row, last_column)
+    return SheetFacts(frozenset(hidden), problems, last_row, last_column, frozenset(sixty))
 
 
 def _scan_block(
-    block: bytes, hidden: set[int], problems: dict[tuple[int, int], CellProblem]
+    block: bytes,
+    hidden: set[int],
+    problems: dict[tuple[int, int], CellProblem],
+    sixty: set[tuple[int, int]],
 ) -> int:
     """Record hidden rows and problem cells in ``block``; return its last row number."""
     last_row = 0
@@ -285,6 +304,9 @@ def _scan_block(
             last_row = max(last_row, int(number.group(1)))
             if _HIDDEN.search(attrs):
                 hidden.add(int(number.group(1)))
+    if b"<v>60</v>" in block:
+        for match in _SIXTY.finditer(block):
+            sixty.add((int(match.group(2)), _column_number(match.group(1))))
     for match in _ERROR_CELL.finditer(block):
         key = (int(match.group(2)), _column_number(match.group(1)))
         problems[key] = CellProblem("cell-error", match.group(3).decode("utf-8", "replace"))

@@ -162,6 +162,7 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
         if filled >= HEADER_SCAN_ROWS and row[0] >= last_header:
             break
     if not filled:
+        yield make_issue("sheet-empty", file=file, sheet=sheet)
         return  # an empty sheet holds no records
     if layout.header_rows:
         header_rows = [r for r in head if r[0] in layout.header_rows]
