@@ -81,12 +81,16 @@ def canonical_rows(count: int, start: int = 2) -> list[list[object]]:
 
 
 def xlsx(rows: list[list[object]], *, title: str = "Enterprises", **_: object) -> bytes:
-    """A one-sheet workbook holding ``rows`` (openpyxl writes inline strings)."""
+    """A one-sheet workbook holding ``rows`` (openpyxl writes inline strings); text is
+    always stored as text, even when it starts with ``=``."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = title
     for row in rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
