@@ -487,7 +487,8 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Output could not be written",
             "{file}: could not be written ({detail}); nothing was written and any earlier file is"
             " unchanged.",
-            "Free some disk space or choose a folder you can write to, then run again.",
+            "Free some disk space, close the file if it is open in Excel, or choose a folder "
+            "you can write to; then run again.",
         ),
         _t(
             "cell-too-long",

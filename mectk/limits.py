@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from mectk.errors import UsageError, fault
+from mectk.errors import MectkError, UsageError, fault
 
 ENV_PREFIX = "MECTK_LIMITS_"
 RATIO_GRACE_BYTES = 1 << 20
@@ -234,4 +234,4 @@ def require_defusedxml() -> None:
     except ImportError:
         DEFUSEDXML = False  # noqa: N806 - the name openpyxl uses
     if not DEFUSEDXML:
-        raise fault("defusedxml-missing")
+        raise fault("defusedxml-missing", error=MectkError)

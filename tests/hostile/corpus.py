@@ -149,9 +149,7 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
 
 LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n<!ENTITY lol0 "lol">\n'
-    + b"".join(
-        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">\n'.encode() for n in range(1, 10)
-    )
+    + b"".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">\n'.encode() for n in range(1, 10))
     + b"]>"
 )
 
@@ -345,7 +343,7 @@ def wrong_sheet_names(folder: Path) -> Path:
     workbook = openpyxl.Workbook()
     workbook.active.title = "Enterprises (2)"
     workbook.create_sheet("Sheet1")
-    for row in ([["enterprise_id", "name", "stage"], ["E1", "A", 1]]):
+    for row in [["enterprise_id", "name", "stage"], ["E1", "A", 1]]:
         workbook["Enterprises (2)"].append(row)
     path = folder / "wrong_sheet_names.xlsx"
     workbook.save(path)
@@ -430,7 +428,10 @@ def duplicate_headers_csv(folder: Path) -> Path:
 
 
 def messy_headers_csv(folder: Path) -> Path:
-    text = '" Enterprise_ID ",NAME,Stage,"lead\u00a0phone","\ufeffcompany"\nE1,A,1,07700900123,01234567\n'
+    text = (
+        '" Enterprise_ID ",NAME,Stage,"lead\u00a0phone","\ufeffcompany"\n'
+        "E1,A,1,07700900123,01234567\n"
+    )
     return _write(folder, "messy_headers.csv", text.encode("utf-8"))
 
 
@@ -520,7 +521,7 @@ def control_and_bidi_csv(folder: Path) -> Path:
 
 
 def cp1252_csv(folder: Path) -> Path:
-    text = "enterprise_id,name,stage\nE1,\"Café, £5 – ‘Ltd’\",1\n"
+    text = 'enterprise_id,name,stage\nE1,"Café, £5 \u2013 \u2018Ltd\u2019",1\n'
     return _write(folder, "cp1252.csv", text.encode("cp1252"))
 
 
@@ -529,7 +530,8 @@ def bom_utf8_csv(folder: Path) -> Path:
 
 
 def bom_utf16_csv(folder: Path) -> Path:
-    return _write(folder, "bom_utf16.csv", "enterprise_id\tname\tstage\nE1\tA\t1\n".encode("utf-16"))
+    text = "enterprise_id\tname\tstage\nE1\tA\t1\n"
+    return _write(folder, "bom_utf16.csv", text.encode("utf-16"))
 
 
 def mixed_encoding_csv(folder: Path) -> Path:
@@ -625,13 +627,25 @@ class Case:
 CASES: tuple[Case, ...] = (
     Case(1, "billion_laughs.xlsx", billion_laughs, "unsafe-xml", 3, part=SHEET, cli=True),
     Case(2, "xxe_external_entity.xlsx", xxe_external_entity, "unsafe-xml", 3, part=SHEET),
-    Case(3, "dtd_in_content_types.xlsx", dtd_in_content_types, "unsafe-xml", 3,
-         part="[Content_Types].xml"),
+    Case(
+        3,
+        "dtd_in_content_types.xlsx",
+        dtd_in_content_types,
+        "unsafe-xml",
+        3,
+        part="[Content_Types].xml",
+    ),
     Case(4, "zip_bomb_ratio.xlsx", zip_bomb_ratio, "archive-too-large", 3, part=SHEET, cli=True),
     Case(5, "zip_size_lies.xlsx", zip_size_lies, "archive-corrupt", 3, part=SHEET),
     Case(6, "too_many_members.xlsx", too_many_members, "archive-too-many-parts", 3),
-    Case(6, "too_many_sheets.xlsx", too_many_sheets, "too-many-sheets", 3,
-         note="600 sheets against the 500 limit"),
+    Case(
+        6,
+        "too_many_sheets.xlsx",
+        too_many_sheets,
+        "too-many-sheets",
+        3,
+        note="600 sheets against the 500 limit",
+    ),
     Case(7, "truncated.xlsx", truncated, "file-corrupt", 3, cli=True),
     Case(8, "no_content_types.xlsx", no_content_types, "not-a-workbook", 3),
     Case(9, "csv_named.xlsx", csv_named_xlsx, "wrong-file-type", 3, cli=True),
@@ -643,52 +657,174 @@ CASES: tuple[Case, ...] = (
     Case(13, "empty.csv", empty_csv, "file-empty", 3, mapping="csv"),
     Case(13, "no_cells.xlsx", no_cells, "sheet-empty", 0, sheet="Enterprises", counts=(0, 0)),
     Case(14, "wrong_sheet_names.xlsx", wrong_sheet_names, "sheet-not-found", 1, mapping="sheet"),
-    Case(15, "hidden_sheets.xlsx", hidden_sheets, "sheet-hidden", 0, sheet="Enterprises_old",
-         counts=(5, 0), also=("rows-hidden",)),
+    Case(
+        15,
+        "hidden_sheets.xlsx",
+        hidden_sheets,
+        "sheet-hidden",
+        0,
+        sheet="Enterprises_old",
+        counts=(5, 0),
+        also=("rows-hidden",),
+    ),
     Case(16, "styled_to_last_row.xlsx", styled_to_last_row, None, 0, counts=(3, 0)),
-    Case(17, "blank_gap.xlsx", blank_gap, None, 0, counts=(399, 0),
-         note="the 600 blank rows are counted (blank_rows), not reported one by one"),
-    Case(18, "merged_header.xlsx", merged_header, None, 0, counts=(2, 0),
-         note="the header row is found below the merged banner automatically"),
+    Case(
+        17,
+        "blank_gap.xlsx",
+        blank_gap,
+        None,
+        0,
+        counts=(399, 0),
+        note="the 600 blank rows are counted (blank_rows), not reported one by one",
+    ),
+    Case(
+        18,
+        "merged_header.xlsx",
+        merged_header,
+        None,
+        0,
+        counts=(2, 0),
+        note="the header row is found below the merged banner automatically",
+    ),
     Case(19, "many_merged_ranges.xlsx", many_merged_ranges, None, 0, counts=(2, 0)),
-    Case(20, "duplicate_headers.csv", duplicate_headers_csv, "column-duplicate", 1, mapping="csv",
-         cell="D1", heading="phone", cli=True),
-    Case(21, "messy_headers.csv", messy_headers_csv, None, 0, mapping="csv", counts=(1, 0),
-         note="trim, case, non-breaking space and byte-order mark are normalised"),
-    Case(22, "formula_no_cache.xlsx", formula_no_cache, "formula-not-calculated", 1,
-         sheet="Enterprises", cell="C2", heading="Trading name"),
-    Case(23, "excel_error_values.xlsx", excel_error_values, "cell-error", 1,
-         sheet="Enterprises", cell="C2", heading="Trading name", counts=(0, 2)),
+    Case(
+        20,
+        "duplicate_headers.csv",
+        duplicate_headers_csv,
+        "column-duplicate",
+        1,
+        mapping="csv",
+        cell="D1",
+        heading="phone",
+        cli=True,
+    ),
+    Case(
+        21,
+        "messy_headers.csv",
+        messy_headers_csv,
+        None,
+        0,
+        mapping="csv",
+        counts=(1, 0),
+        note="trim, case, non-breaking space and byte-order mark are normalised",
+    ),
+    Case(
+        22,
+        "formula_no_cache.xlsx",
+        formula_no_cache,
+        "formula-not-calculated",
+        1,
+        sheet="Enterprises",
+        cell="C2",
+        heading="Trading name",
+    ),
+    Case(
+        23,
+        "excel_error_values.xlsx",
+        excel_error_values,
+        "cell-error",
+        1,
+        sheet="Enterprises",
+        cell="C2",
+        heading="Trading name",
+        counts=(0, 2),
+    ),
     Case(24, "dates_1904.xlsx", dates_1904, None, 0, counts=(1, 0)),
-    Case(25, "date_edge_cases.xlsx", date_edge_cases, "date-serial-60", 1, sheet="Enterprises",
-         cell="G2", heading="Status date", also=("date-invalid",), counts=(1, 2)),
+    Case(
+        25,
+        "date_edge_cases.xlsx",
+        date_edge_cases,
+        "date-serial-60",
+        1,
+        sheet="Enterprises",
+        cell="G2",
+        heading="Status date",
+        also=("date-invalid",),
+        counts=(1, 2),
+    ),
     Case(26, "leading_zeros.csv", leading_zeros_csv, None, 0, mapping="csv", counts=(1, 0)),
-    Case(27, "numeric_precision.csv", numeric_precision_csv, "format-invalid", 1, mapping="csv",
-         cell="A3", heading="enterprise_id",
-         note="no id-in-scientific-notation code: the id's own pattern rejects 1.23457E+11"),
-    Case(28, "long_cell.xlsx", long_cell, "cell-too-long", 1, sheet="Enterprises", cell="C2",
-         heading="Trading name", counts=(1, 1), cli=True),
-    Case(29, "control_and_bidi.csv", control_and_bidi_csv, None, 0, mapping="csv",
-         note="read as text; outputs make control characters visible (see test_outputs)"),
+    Case(
+        27,
+        "numeric_precision.csv",
+        numeric_precision_csv,
+        "format-invalid",
+        1,
+        mapping="csv",
+        cell="A3",
+        heading="enterprise_id",
+        note="no id-in-scientific-notation code: the id's own pattern rejects 1.23457E+11",
+    ),
+    Case(
+        28,
+        "long_cell.xlsx",
+        long_cell,
+        "cell-too-long",
+        1,
+        sheet="Enterprises",
+        cell="C2",
+        heading="Trading name",
+        counts=(1, 1),
+        cli=True,
+    ),
+    Case(
+        29,
+        "control_and_bidi.csv",
+        control_and_bidi_csv,
+        None,
+        0,
+        mapping="csv",
+        note="read as text; outputs make control characters visible (see test_outputs)",
+    ),
     Case(30, "cp1252.csv", cp1252_csv, "encoding-fallback", 0, mapping="csv", counts=(1, 0)),
     Case(31, "bom_utf8.csv", bom_utf8_csv, None, 0, mapping="csv", counts=(1, 0)),
     Case(31, "bom_utf16.csv", bom_utf16_csv, None, 0, mapping="csv", counts=(1, 0)),
-    Case(32, "mixed_encoding.csv", mixed_encoding_csv, "encoding-error", 3, mapping="csv",
-         cli=True),
-    Case(33, "ragged.csv", ragged_csv, "cell-too-long", 1, mapping="csv", cell="B5",
-         heading="name", counts=(2, 2), also=("value-required",)),
+    Case(
+        32, "mixed_encoding.csv", mixed_encoding_csv, "encoding-error", 3, mapping="csv", cli=True
+    ),
+    Case(
+        33,
+        "ragged.csv",
+        ragged_csv,
+        "cell-too-long",
+        1,
+        mapping="csv",
+        cell="B5",
+        heading="name",
+        counts=(2, 2),
+        also=("value-required",),
+    ),
     Case(33, "unterminated.csv", unterminated_quote_csv, "csv-malformed", 3, mapping="csv"),
-    Case(33, "nul.csv", nul_byte_csv, "wrong-file-type", 3, mapping="csv",
-         note="a NUL byte makes the file binary, not text"),
+    Case(
+        33,
+        "nul.csv",
+        nul_byte_csv,
+        "wrong-file-type",
+        3,
+        mapping="csv",
+        note="a NUL byte makes the file binary, not text",
+    ),
     Case(33, "semicolon.csv", semicolon_csv, None, 0, mapping="csv", counts=(2, 0)),
     Case(34, "cross_record.xlsx", cross_record, "id-duplicate", 1, sheet="Enterprises"),
-    Case(35, "formula_injection.csv", formula_injection_csv, None, 0, mapping="csv",
-         counts=(6, 0), covered_by="tests/hostile/test_outputs.py"),
+    Case(
+        35,
+        "formula_injection.csv",
+        formula_injection_csv,
+        None,
+        0,
+        mapping="csv",
+        counts=(6, 0),
+        covered_by="tests/hostile/test_outputs.py",
+    ),
     Case(36, "report_naming", None, "", 0, covered_by="tests/hostile/test_outputs.py"),
-    Case(37, "unsafe_bundle", None, "unsafe-path", 3,
-         covered_by="the exchange package checks (mectk/exchange, built separately)"),
+    Case(
+        37,
+        "unsafe_bundle",
+        None,
+        "unsafe-path",
+        3,
+        covered_by="the exchange package checks (mectk/exchange, built separately)",
+    ),
     Case(38, "overshare_exchange", None, "", 0, covered_by="tests/hostile/test_outputs.py"),
     Case(39, "bad_plugins", None, "", 4, covered_by="tests/test_faults.py, tests/test_plugins.py"),
-    Case(40, "interrupted_write", None, "output-not-written", 4,
-         covered_by="tests/test_faults.py"),
+    Case(40, "interrupted_write", None, "output-not-written", 4, covered_by="tests/test_faults.py"),
 )

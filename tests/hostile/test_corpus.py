@@ -270,7 +270,7 @@ def test_cp1252_is_read_without_mojibake_and_the_fallback_said(tmp_path: Path):
     registry, format_name = registry_for(case, tmp_path)
     result = validate_files(registry, [cp1252_csv(tmp_path)], format_name=format_name)
     [record] = result.accepted_records
-    assert record.model.trading_name == "Café, £5 – ‘Ltd’"
+    assert record.model.trading_name == "Café, £5 \u2013 \u2018Ltd\u2019"
     [note] = [i for i in result.issues if i.code == "encoding-fallback"]
     assert note.row == 2
 

@@ -116,8 +116,8 @@ def test_csv_safe_text_never_starts_a_formula_and_loses_nothing(text):
 @pytest.mark.parametrize(
     "wanted",
     [
-        "Support Episodes – North Locality Team A",
-        "Support Episodes – North Locality Team B",
+        "Support Episodes \u2013 North Locality Team A",
+        "Support Episodes \u2013 North Locality Team B",
         "a/b\\c?d*e:f[g]h",
         "History",
         "'Quoted'",
