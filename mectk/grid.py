@@ -24,7 +24,7 @@ from attrs import frozen
 
 from mectk.errors import SourceError, UsageError, fault
 from mectk.issues import Issue, make_issue
-from mectk.limits import Limits
+from mectk.limits import DAMAGED, Limits
 from mectk.sources import CellProblem, ReadOptions, Source
 
 CSV_SNIFF_BYTES = 65536
@@ -284,8 +284,9 @@ def _scan_sheet(path: Path, member: str, file: str) -> SheetFacts:
             last_row = max(last_row, _scan_block(carry, hidden, problems, sixty))
     except KeyError:
         return SheetFacts()
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise fault("archive-corrupt", file=file, part=member, detail=str(exc)) from exc
+    except DAMAGED as exc:
+        detail = str(exc) or type(exc).__name__
+        raise fault("archive-corrupt", file=file, part=member, detail=detail) from exc
     return SheetFacts(frozenset(hidden), problems, last_row, last_column, frozenset(sixty))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,17 @@ kilobytes of repeated markup compress far beyond any sensible ratio and are harm
 PROLOG_BYTES = 1 << 16
 """How much of an XML part is searched for a DTD before the first element must start."""
 READ_CHUNK = 1 << 20
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
+"""What :mod:`zipfile` raises for a damaged member: bad CRC or deflate data, a truncated
+stream, an unsupported compression method, or encryption (RuntimeError)."""
 
 
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -175,13 +187,12 @@ def verify_members(archive: zipfile.ZipFile, file: str, members: Iterable[zipfil
             with archive.open(info) as handle:
                 while chunk := handle.read(READ_CHUNK):  # stops at the declared size,
                     seen += len(chunk)  # then the checksum of what was read must match
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        except DAMAGED as exc:
             raise fault(
-                "archive-corrupt", file=file, part=info.filename, detail=str(exc) or "damaged"
-            ) from exc
-        except Exception as exc:  # zlib.error and friends: still a damaged archive
-            raise fault(
-                "archive-corrupt", file=file, part=info.filename, detail=type(exc).__name__
+                "archive-corrupt",
+                file=file,
+                part=info.filename,
+                detail=str(exc) or type(exc).__name__,
             ) from exc
         if seen != info.file_size:
             raise fault(
@@ -204,10 +215,11 @@ def check_xml_prolog(archive: zipfile.ZipFile, file: str, member: str) -> None:
     try:
         with archive.open(member) as handle:
             head = handle.read(PROLOG_BYTES)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        raise fault("archive-corrupt", file=file, part=member, detail=str(exc)) from exc
     except KeyError:
         return
+    except DAMAGED as exc:
+        detail = str(exc) or type(exc).__name__
+        raise fault("archive-corrupt", file=file, part=member, detail=detail) from exc
     start = _FIRST_ELEMENT.search(head)
     prolog = head[: start.start()] if start else head
     upper = prolog.upper()

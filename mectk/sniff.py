@@ -14,7 +14,14 @@ import zipfile
 from pathlib import Path
 
 from mectk.errors import MectkError, SourceError, UsageError, fault
-from mectk.limits import Limits, check_archive, check_xml_prolog, require_defusedxml, verify_members
+from mectk.limits import (
+    DAMAGED,
+    Limits,
+    check_archive,
+    check_xml_prolog,
+    require_defusedxml,
+    verify_members,
+)
 from mectk.sources import Source, SourceType
 
 HEAD_BYTES = 8192
@@ -161,7 +168,7 @@ def _ole_detail(path: Path) -> str:
 def _zip_type(path: Path, limits: Limits) -> tuple[SourceType, str]:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except DAMAGED:
         return "zip", ZIP_CORRUPT
     with archive:
         members = check_archive(archive, path.name, limits)
