@@ -498,6 +498,14 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Shorten the text; a cell longer than Excel allows did not come from Excel.",
         ),
         _t(
+            "cells-without-heading",
+            "warning",
+            "Values in columns without a heading",
+            "{count} row(s) hold values to the right of the last heading (first at {cell}); "
+            "those cells were not read.",
+            "Give the column a heading from the template, or delete the stray values.",
+        ),
+        _t(
             "sheet-empty",
             "warning",
             "Sheet is empty",

@@ -286,3 +286,23 @@ def test_the_mixed_encoding_file_names_the_line_and_byte_offset(tmp_path: Path):
     offset = path.read_bytes().index(b"\x9d")
     assert "line 5,001" in raised.value.message
     assert f"byte offset {offset:,}" in raised.value.message
+
+
+def test_docs_limits_lists_every_case_with_its_code_and_exit():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text("utf-8")
+    rows = [
+        [cell.strip() for cell in line.strip("|").split(" | ")]
+        for line in text.splitlines()
+        if line.startswith("| ") and line.split(" | ")[0][2:].strip().isdigit()
+    ]
+    documented = [(int(r[0]), r[1].strip("`"), r[2].strip("`"), int(r[3])) for r in rows]
+    expected = [
+        (
+            c.number,
+            c.name,
+            c.code if c.code else ("none" if c.code is None else "see notes"),
+            c.exit,
+        )
+        for c in CASES
+    ]
+    assert documented == expected
