@@ -6,6 +6,7 @@ Exit codes: 0 valid, 1 data errors, 2 usage, 3 unreadable input, 4 internal or p
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from mectk.validation import ValidationResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_DATA = 0, 1
+LIMITS_KEY = "mectk.limits"
 
 
 def _registry() -> Registry:
@@ -132,6 +134,25 @@ def template_command(out: Path) -> None:
     err_console().print(f"wrote {escape(str(out))}")
 
 
+def _limits_option(context: click.Context, _: click.Parameter, pairs: tuple[str, ...]) -> None:
+    """Store the run's :class:`~mectk.limits.Limits` (env, then ``--limit``) for
+    :func:`_reading_setup`."""
+    from mectk.limits import Limits
+
+    changes: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(
+                f"'{pair}' is not NAME=VALUE", param_hint="--limit or MECTK_LIMITS_*"
+            )
+        changes[name] = value
+    try:
+        context.meta[LIMITS_KEY] = Limits.from_env(os.environ).with_overrides(changes)
+    except UsageError as exc:
+        raise click.BadParameter(exc.message, param_hint="--limit or MECTK_LIMITS_*") from exc
+
+
 def read_options(function: F) -> F:
     """The options shared by every command that reads input files."""
     options = [
@@ -158,6 +179,16 @@ def read_options(function: F) -> F:
             "--encoding",
             metavar="NAME",
             help="Text encoding of CSV files (default: UTF-8, else Windows-1252).",
+        ),
+        click.option(
+            "--limit",
+            "limits",
+            metavar="NAME=VALUE",
+            multiple=True,
+            expose_value=False,
+            callback=_limits_option,
+            help="Change a reading limit, such as archive_bytes=500MB or sheets=2000 "
+            "(docs/limits.md; env MECTK_LIMITS_NAME). Repeatable.",
         ),
     ]
     for option in reversed(options):
@@ -233,7 +264,12 @@ def _reading_setup(
         registry = registry.with_mapping(mapping)
         format_name = mapping.format
     as_at = parse_period(period).end if period is not None else None
-    return registry, format_name, ReadOptions(encoding=encoding, as_at=as_at)
+    limits = click.get_current_context().meta.get(LIMITS_KEY)
+    if limits is None:
+        from mectk.limits import Limits
+
+        limits = Limits.from_env(os.environ)
+    return registry, format_name, ReadOptions(encoding=encoding, as_at=as_at, limits=limits)
 
 
 def _annotate(source: Path, result: ValidationResult, out: Path) -> None:

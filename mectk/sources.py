@@ -16,6 +16,7 @@ from typing import Any, Literal
 from attrs import field, frozen
 
 from mectk.issues import Issue
+from mectk.limits import Limits
 
 SourceType = Literal["xlsx", "xlsm", "ods", "ole", "html", "csv", "zip", "empty", "binary", "pdf"]
 
@@ -38,7 +39,8 @@ SOURCE_DESCRIPTIONS: Mapping[str, str] = {
 class Source:
     """An input file as sniffed from its content, not its extension.
 
-    ``sheet_names`` is filled for workbooks; ``head`` holds the first bytes read.
+    ``sheet_names`` is filled for workbooks, and ``hidden_sheets`` holds (name, ``hidden``
+    or ``very hidden``) for those hidden in Excel; ``head`` holds the first bytes read.
     """
 
     path: Path
@@ -47,6 +49,7 @@ class Source:
     sheet_names: tuple[str, ...] = ()
     detail: str = ""
     label: str = ""
+    hidden_sheets: tuple[tuple[str, str], ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -197,11 +200,13 @@ class ReadOptions:
     """Options a reader may use. Readers ignore what they do not understand.
 
     ``as_at`` is the date snapshot columns without a date of their own apply to
-    (from ``--period``: the period's last day).
+    (from ``--period``: the period's last day). ``limits`` bound what is read
+    (:class:`mectk.limits.Limits`; ``--limit`` and ``MECTK_LIMITS_*`` on the command line).
     """
 
     encoding: str | None = None
     as_at: datetime.date | None = None
+    limits: Limits = field(factory=Limits)
 
 
 ReadItem = SourceRow | BlankRow | SkippedRow | ColumnMapping | Issue

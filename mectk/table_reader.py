@@ -200,6 +200,7 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
         if filled >= HEADER_SCAN_ROWS and row[0] >= last_header:
             break
     if not filled:
+        yield make_issue("sheet-empty", file=file, sheet=sheet)
         return  # an empty sheet holds no records
     if layout.header_rows:
         header_rows = [r for r in head if r[0] in layout.header_rows]
@@ -250,6 +251,9 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     data = _chain([r for r in head if r[0] > header_number], rows)
     hidden = grid.hidden_rows(sheet)
     hidden_seen = 0
+    width = max((i + 1 for i, h in enumerate(headings) if h), default=0)
+    stray = 0  # rows with values right of the last heading: never read, so said once
+    first_stray: str | None = None
     ended = False
     read_at = sorted(
         {o for o, *_ in columns}
@@ -292,6 +296,11 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
         if reason:
             yield SkippedRow(sheet, number, reason)
             continue
+        if len(cells) > width and any(not is_blank(c) for c in cells[width:]):
+            stray += 1
+            if first_stray is None:
+                offset = next(i for i in range(width, len(cells)) if not is_blank(cells[i]))
+                first_stray = f"{get_column_letter(offset + 1)}{number}"
         values: dict[str, Any] = dict(layout.constants)
         for offset, info, _, _, _ in columns:
             raw = cells[offset] if offset < len(cells) else None
@@ -335,6 +344,10 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
             )
     if hidden_seen:
         yield make_issue("rows-hidden", file=file, sheet=sheet, count=hidden_seen)
+    if stray:
+        yield make_issue(
+            "cells-without-heading", file=file, sheet=sheet, cell=first_stray, count=stray
+        )
 
 
 def _match_columns(

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_LAYER = ("schemas", "models", "converter")
-VALUE_LAYER = ("coerce", "issues", "sources", "errors", "periods")
+VALUE_LAYER = ("coerce", "issues", "sources", "errors", "periods", "limits")
 """Shared value objects and value coercion: they import the model layer and each other only."""
 FACES = ("mectk.cli", "mectk.demo")  # mectk.cli_* modules are the command line too
 

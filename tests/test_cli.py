@@ -207,11 +207,11 @@ def test_unknown_format_is_a_usage_error(template: Path):
 @pytest.mark.parametrize(
     ("content", "looks_like"),
     [
-        (b"", "empty file"),
+        (b"", "[file-empty]: tracker.xlsx: the file is empty"),
         (b"a,b,c\n1,2,3\n", "plain text"),
         (b"<html><body><table><tr><td>1</td></tr></table></body></html>", "HTML"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "OLE compound file"),
-        (b"PK\x03\x04broken", "zip archive"),
+        (b"PK\x03\x04broken", "[file-corrupt]: tracker.xlsx: the file is incomplete or damaged"),
     ],
 )
 def test_non_workbooks_named_xlsx_exit_3_saying_what_they_look_like(tmp_path, content, looks_like):

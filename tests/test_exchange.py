@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mectk.errors import UsageError
+from mectk.errors import MectkError, UsageError
 from mectk.exchange import (
     export_package,
     new_key_pair,
@@ -160,8 +160,10 @@ def test_a_failed_export_leaves_nothing_behind(source_db: Path, tmp_path: Path, 
 
     original = zipfile.ZipFile.writestr
     monkeypatch.setattr(zipfile.ZipFile, "writestr", failing)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(MectkError) as raised:
         export_package(source_db, out)
+    assert raised.value.code == "output-not-written"
+    assert "No space" in raised.value.message
     assert out.read_bytes() == b"the previous package"
     assert [p.name for p in tmp_path.iterdir()] == ["package.zip"]
 

@@ -248,7 +248,7 @@ def test_mapping_file_and_period_read_a_council_layout(client, council_xlsx):
 def test_faults_become_pages_with_a_hint(client):
     unknown = client.upload(("notes.txt", b"\x00\x01\x02binary"))
     assert unknown.status_code == 422
-    assert "no installed format recognises" in unknown.text
+    assert "binary file of unknown type" in unknown.text
     assert "Traceback" not in unknown.text
     period = client.upload(("a.csv", b"a,b\n1,2\n"), period="next week")
     assert period.status_code == 400 and "is not a period" in period.text
