@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 import os
 import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
