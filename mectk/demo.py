@@ -8,11 +8,12 @@ its own folder ``<out>/<sample name>/``, rebuilt on every run:
    it) and its read options; its JSON validation report is written beside it and, for a
    workbook with errors, an annotated copy; each planted mistake is shown found or MISSED;
 3. each file is imported as one batch into the sample's own register, ``mectk.db``;
-4. each of the sample's reports is written for each of its periods.
+4. each of the sample's reports is written for each of its periods;
+5. an exchange package of the register is written, personal data left out, and verified
+   as a partner receiving it would.
 
 Every step adds the files it wrote to the sample's :class:`Output` list, and the demo
-ends with a table of them all; a further step (an exchange package, say) slots in after
-the reports the same way. A sample that fails is reported and the others still run;
+ends with a table of them all. A sample that fails is reported and the others still run;
 the demo then fails naming it.
 """
 
@@ -39,6 +40,7 @@ from mectk.validation import ValidationResult
 MARKER = ".mectk-demo"
 """Written into each sample folder; only folders holding it are ever cleared."""
 REGISTER = "mectk.db"
+PACKAGE = "exchange-package.zip"
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ANNOTATABLE = ("xlsx", "xlsm")
 
@@ -124,6 +126,7 @@ def _run_sample(
         run.outputs.extend(Output("also written", path, "not imported") for path in others)
         _register_output(db, run, console)
         _write_reports(spec, registry, db, run, console)
+        _write_package(db, run, console)
     except MectkError as exc:
         run.error, run.fault = exc.message, exc
         console.print(f"[bold red]sample {escape(spec.name)} failed:[/] {escape(exc.message)}")
@@ -285,6 +288,27 @@ def _write_reports(
             console.print(
                 f"report {escape(name)} for {escape(period.label)}: {escape(str(target))}"
             )
+
+
+def _write_package(db: Path, run: SampleRun, console: Console) -> None:
+    """Export the sample's register as a package without personal data, and verify it."""
+    from mectk.exchange import export_package, verify_package
+    from mectk.metrics import load_current
+
+    target = run.folder / PACKAGE
+    # a sample without programme settings has no delivery organisation to name
+    producer = None if load_current(db).programme else f"mectk demo sample '{run.name}'"
+    exported = export_package(db, target, producer=producer)
+    verified = verify_package(target)
+    if not verified.valid:
+        codes = ", ".join(sorted({i.code for i in verified.issues}))
+        msg = f"the demo's own exchange package {target} did not verify ({codes})"
+        raise MectkError(msg, hint="Run mectk verify on it to see every issue.")
+    records = sum(exported.counts.values())
+    personal = "with" if exported.personal_fields_included else "no"
+    note = f"{records} records, {personal} personal data, verified"
+    run.outputs.append(Output("exchange package", target, note))
+    console.print(f"exchange package {escape(str(target))}: {note}")
 
 
 def _period(label: str, spec: SampleSpec, plugin: str) -> Period:

@@ -617,6 +617,14 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Ask the sender to correct the record and export again; the package is not received.",
         ),
         _t(
+            "package-value-not-recorded",
+            "warning",
+            "Conditionally required value not recorded",
+            "In {file}, row {row}: {reason}, but the producer did not record it.",
+            "Nothing to fix in the package: the producer's source has no such column. Ask them "
+            "to record it if you need it.",
+        ),
+        _t(
             "record-count-mismatch",
             "error",
             "Record count differs from the manifest",

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -90,6 +91,17 @@ def test_the_demo_runs_every_builtin_sample_into_its_own_folder(tmp_path: Path):
     for name in ("sample-canonical-annotated.xlsx", "report-summary-2025-26.xlsx", "mectk.db"):
         assert name in done.stderr
     assert not list(out.rglob("*.part"))
+
+    # every sample ends with an exchange package a partner can verify: no personal data
+    for folder in (canonical, tracker):
+        package = folder / "exchange-package.zip"
+        verified = run_mectk("verify", str(package), "--json", cwd=tmp_path)
+        assert verified.returncode == 0, verified.stdout
+        document = json.loads(verified.stdout)
+        assert document["valid"] is True
+        with zipfile.ZipFile(package) as opened:
+            manifest = json.loads(opened.read("datapackage.json"))
+        assert manifest["mectk"]["personal_fields_included"] == []
     shown = run_mectk(
         "show", "CS-0001", "--db", str(canonical / "mectk.db"), "--json", cwd=tmp_path
     )

@@ -188,6 +188,35 @@ def test_a_fresh_package_verifies(package: Path, source_db: Path):
     assert document["valid"] is True and document["issues"] == []
 
 
+def test_a_conditional_value_the_producer_did_not_record_is_a_warning(
+    package: Path, tmp_path: Path
+):
+    # a trading enterprise with no services: what a council layout without a services
+    # column gives (imported with field-not-in-source), not a broken package
+    members = read_zip(package)
+    members["data/enterprise.csv"] = members["data/enterprise.csv"].replace(
+        b',"[""personal_care""]",', b",,", 1
+    )
+    rehash(members, "data/enterprise.csv")
+    result = verify_package(write_zip(tmp_path / "p.zip", members))
+    assert result.valid and result.exit_code == 0
+    [issue] = result.issues
+    assert (issue.code, issue.severity, issue.field) == (
+        "package-value-not-recorded",
+        "warning",
+        "services",
+    )
+    assert issue.record_id == "CS-0001"
+    # an unconditional requirement missing is still an error
+    members["data/enterprise.csv"] = members["data/enterprise.csv"].replace(
+        b"CS-0002,CS-CME,sole_trader,", b"CS-0002,CS-CME,,", 1
+    )
+    rehash(members, "data/enterprise.csv")
+    broken = verify_package(write_zip(tmp_path / "q.zip", members))
+    assert broken.exit_code == 1
+    assert "record-invalid" in {i.code for i in broken.issues}
+
+
 def _flip_in_member(members: dict[str, bytes]) -> None:
     data = members["data/locality.csv"]
     members["data/locality.csv"] = data.replace(b"North", b"Nurth", 1)  # still a valid row

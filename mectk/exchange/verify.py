@@ -378,6 +378,20 @@ def _schema_issue(
         for key in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
             check.add("package-key-unknown", file=member, row=row, key=key, where=path or kind)
         return
+    if error.validator == "required" and "then" in error.relative_schema_path:
+        # A conditional requirement (if/then) the producer's source could not record:
+        # mectk accepts such records on import with field-not-in-source, so a package
+        # carries them, and the receiver is told rather than refused.
+        missing = error.message.removesuffix(" is a required property")
+        check.add(
+            "package-value-not-recorded",
+            file=member,
+            row=row,
+            record_id=record_id,
+            field=".".join(filter(None, [path, missing.strip("'")])),
+            reason=f"{missing} would be required here",
+        )
+        return
     if error.validator == "required":
         reason = error.message.replace(" is a required property", " is required")
     elif (dotted or info) is not None and is_personal(dotted or info):  # type: ignore[arg-type]
