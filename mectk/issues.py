@@ -405,7 +405,8 @@ CATALOGUE: Mapping[str, IssueType] = {
             "format-not-recognised",
             "error",
             "No format recognises the file",
-            "{file}: no installed format recognises this file; it looks like {looks_like}.",
+            "{file}: no installed format recognises this file; it looks like {looks_like}."
+            "{declined}",
             "Give --format NAME (see mectk formats), or start from mectk template.",
         ),
         _t(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -410,20 +410,41 @@ def mapping_reader(mapping: Mapping) -> ReaderSpec:
     )
 
 
-def mapping_claims(mapping: Mapping, source: Source) -> bool:
-    """True when ``source`` has every identifying sheet and heading of ``mapping``."""
+HEADING_ROWS_LOOKED_AT = 20
+"""Identification looks for a mapping's headings in this many rows from the top."""
+
+
+@frozen
+class Verdict:
+    """Whether a mapping claims a file, and why (or why not), in words for people."""
+
+    claimed: bool
+    reason: str
+
+
+def _quoted(texts: Iterable[str]) -> str:
+    return ", ".join(f"'{t}'" for t in texts)
+
+
+def mapping_verdict(mapping: Mapping, source: Source) -> Verdict:
+    """Whether ``source`` has every identifying sheet and heading of ``mapping``, and the
+    reason: what matched, or the first thing that did not."""
     if source.source_type not in mapping.source_types:
-        return False
+        kinds = " or ".join(mapping.source_types)
+        return Verdict(False, f"it reads {kinds} files, and this is {source.source_type}")
     if not mapping.identify_sheets and not mapping.identify_headings:
-        return False
+        return Verdict(False, "its mapping has no [identify] section")
     names = {normalise_text(n) for n in source.sheet_names}
-    if not all(normalise_text(s) in names for s in mapping.identify_sheets):
-        return False
+    missing = [s for s in mapping.identify_sheets if normalise_text(s) not in names]
+    if missing:
+        holder = "a CSV file has" if source.source_type == "csv" else "the workbook has"
+        return Verdict(False, f"{holder} no sheet {_quoted(missing)}")
+    found_sheets = f"sheet {_quoted(mapping.identify_sheets)}" if mapping.identify_sheets else ""
     if not mapping.identify_headings:
-        return True
+        return Verdict(True, f"it has {found_sheets}")
+    sheet = mapping.sheets[0].sheet if source.source_type != "csv" else None
     try:
         grid = open_grid(source, ReadOptions())
-        sheet = mapping.sheets[0].sheet if source.source_type != "csv" else None
         actual = next(
             (
                 n
@@ -435,8 +456,20 @@ def mapping_claims(mapping: Mapping, source: Source) -> bool:
         seen: set[str] = set()
         for number, cells in grid.rows(actual):
             seen.update(normalise_text(str(c)) for c in cells if isinstance(c, str))
-            if number >= 20:
+            if number >= HEADING_ROWS_LOOKED_AT:
                 break
     except SourceError:
-        return False
-    return all(normalise_text(h) in seen for h in mapping.identify_headings)
+        return Verdict(False, "its sheet could not be read")
+    where = f"sheet '{sheet}'" if sheet else "the file"
+    absent = [h for h in mapping.identify_headings if normalise_text(h) not in seen]
+    if absent:
+        return Verdict(
+            False,
+            f"headings {_quoted(absent)} not in the first {HEADING_ROWS_LOOKED_AT} rows of {where}",
+        )
+    return Verdict(True, f"{where} has the headings {_quoted(mapping.identify_headings)}")
+
+
+def mapping_claims(mapping: Mapping, source: Source) -> bool:
+    """True when ``source`` has every identifying sheet and heading of ``mapping``."""
+    return mapping_verdict(mapping, source).claimed

@@ -31,16 +31,20 @@ def choose_reader(
     the file looks like (:func:`mectk.sniff.refusal`).
     """
     if format_name is None:
-        found = registry.identify(source)
-        if found is None:
+        identification = registry.identification(source)
+        if identification.format is None:
             hint = "Give --format NAME (see mectk formats), or start from mectk template."
             claimed = claimed_type(source)
             if claimed is not None or source.source_type in UNREADABLE:
                 raise refusal(source, claimed or "a workbook or CSV file", hint)
+            declined = identification.declined_text()
             raise fault(
-                "format-not-recognised", file=source.display_name, looks_like=source.describe()
+                "format-not-recognised",
+                file=source.display_name,
+                looks_like=source.describe(),
+                declined=f" Formats that declined it: {declined}." if declined else "",
             )
-        format_name = found[0]
+        format_name = identification.format
     spec = registry.reader(format_name)
     if spec is None:
         known = ", ".join(sorted(registry.readers)) or "none"

@@ -19,7 +19,7 @@ from attrs import frozen
 from mectk import hookspecs
 from mectk.errors import DuplicateNameError, PluginError, UsageError
 from mectk.mapping import Mapping as LoadedMapping
-from mectk.mapping import load_mapping, mapping_claims, mapping_reader
+from mectk.mapping import load_mapping, mapping_reader, mapping_verdict
 from mectk.sources import Source
 from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec, SampleSpec
 
@@ -191,6 +191,21 @@ class PluginInfo:
 
 
 @frozen
+class Identification:
+    """The answer to "which format reads this file?": the format and plugin (None when no
+    format recognises it), the reason in words, and why each mapping format declined."""
+
+    format: str | None
+    plugin: str | None
+    reason: str
+    declined: tuple[tuple[str, str], ...] = ()
+
+    def declined_text(self) -> str:
+        """Each declining format and its reason, for a message (empty when there are none)."""
+        return "; ".join(f"{name}: {reason}" for name, reason in self.declined)
+
+
+@frozen
 class Registry:
     """The formats and checks all plugins registered, by name."""
 
@@ -235,17 +250,29 @@ class Registry:
         Mapping files with an ``identify`` section are asked first, then the plugins'
         ``mectk_identify_reader`` hooks.
         """
-        for name, registered in self.mappings.items():
-            if mapping_claims(registered.spec, source):
-                return name, registered.plugin
+        found = self.identification(source)
+        return (found.format, found.plugin) if found.format and found.plugin else None
+
+    def identification(self, source: Source) -> Identification:
+        """Which reader recognises ``source``, and why; or, when none does, why each
+        mapping-file format declined it (formats written in code decide without words)."""
+        declined = []
+        for name, registered in sorted(self.mappings.items()):
+            mapping = registered.spec
+            if not mapping.identify_sheets and not mapping.identify_headings:
+                continue  # identified in code, if at all (its plugin's hook)
+            verdict = mapping_verdict(mapping, source)
+            if verdict.claimed:
+                return Identification(name, registered.plugin, verdict.reason)
+            declined.append((name, verdict.reason))
         found = call_first(self.pm, "mectk_identify_reader", source=source)
         if found is None:
-            return None
+            return Identification(None, None, "no installed format recognises it", tuple(declined))
         plugin, name = found
         if not isinstance(name, str) or name not in self.readers:
             msg = f"plugin '{plugin}' identified the file as unknown format {name!r}"
             raise PluginError(msg)
-        return name, plugin
+        return Identification(name, plugin, f"plugin '{plugin}' recognised it")
 
     def plugins(self) -> list[PluginInfo]:
         """Every registered plugin with its distribution, version, hooks and formats."""

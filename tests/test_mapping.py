@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from mectk.errors import UsageError
+from mectk.errors import MectkError, UsageError
 from mectk.mapping import load_mapping
 from mectk.pipeline import validate_files
 from mectk.plugin_manager import build_registry, make_plugin_manager
@@ -238,6 +239,48 @@ def test_a_mapping_with_identify_is_chosen_without_format(tracker, tmp_path):
     book, mapping_path, _ = tracker
     done = run("validate", str(book), "--mapping", str(mapping_path), "--json", cwd=tmp_path)
     assert json.loads(done.stdout)["files"][0]["format"] == "shire-tracker"
+
+
+def test_identification_says_why_a_mapping_claims_or_declines_a_file(tracker, tmp_path):
+    from mectk.mapping import mapping_verdict
+    from mectk.sniff import sniff
+
+    book, mapping_path, _ = tracker
+    mapping = load_mapping(mapping_path)
+    claimed = mapping_verdict(mapping, sniff(book))
+    assert claimed.claimed
+    assert claimed.reason == "sheet 'Tracker' has the headings 'Ref No', 'Name of Enterprise'"
+
+    other = openpyxl.Workbook()
+    other.active.title = "Tracker"
+    other.active.append(["Ref No", "Trading name"])
+    other.save(tmp_path / "other.xlsx")
+    declined = mapping_verdict(mapping, sniff(tmp_path / "other.xlsx"))
+    assert not declined.claimed
+    assert declined.reason == (
+        "headings 'Name of Enterprise' not in the first 20 rows of sheet 'Tracker'"
+    )
+    other.active.title = "Data"
+    other.save(tmp_path / "other.xlsx")
+    assert mapping_verdict(mapping, sniff(tmp_path / "other.xlsx")).reason == (
+        "the workbook has no sheet 'Tracker'"
+    )
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert mapping_verdict(mapping, sniff(tmp_path / "x.csv")).reason == (
+        "a CSV file has no sheet 'Tracker'"
+    )
+    xlsx_only = load_mapping(mapping_path)
+    xlsx_only = attrs.evolve(xlsx_only, source_types=("xlsx",))
+    assert mapping_verdict(xlsx_only, sniff(tmp_path / "x.csv")).reason == (
+        "it reads xlsx files, and this is csv"
+    )
+
+    # with no --format, the refusal names each mapping format that declined, and why
+    registry = build_registry(make_plugin_manager(load_entrypoints=False)).with_mapping(mapping)
+    with pytest.raises(MectkError) as raised:
+        validate_files(registry, [tmp_path / "other.xlsx"])
+    assert raised.value.code == "format-not-recognised"
+    assert "shire-tracker: the workbook has no sheet 'Tracker'" in raised.value.message
 
 
 def test_period_dates_snapshots_when_the_mapping_has_no_as_at(tracker, tmp_path):

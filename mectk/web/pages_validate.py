@@ -185,14 +185,15 @@ def _why(registry: Registry, source: Source, chosen: str | None, mapping: str | 
         if mapping is not None:
             return f"{name}: read by the mapping file {mapping} (format '{chosen}')."
         return f"{name}: read as '{chosen}', the format you chose."
-    found = registry.identify(source)
-    if found is None:
-        return f"{name}: no installed format recognises it ({source.describe()})."
-    format_name, plugin = found
-    title = registry.readers[format_name].spec.title
+    found = registry.identification(source)
+    if found.format is None:
+        declined = found.declined_text()
+        why_not = f" Formats that declined it: {declined}." if declined else ""
+        return f"{name}: no installed format recognises it ({source.describe()}).{why_not}"
+    title = registry.readers[found.format].spec.title
     return (
-        f"{name}: identified as '{format_name}' ({title}) by plugin '{plugin}', "
-        f"from its content: {source.describe()}."
+        f"{name}: identified as '{found.format}' ({title}) by plugin '{found.plugin}': "
+        f"{found.reason}."
     )
 
 
