@@ -19,6 +19,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from tests.exchange_support import read_zip, rehash, write_zip
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -197,9 +199,7 @@ def test_the_whole_job_in_a_browser(page, server, sample_xlsx, tmp_path):
 
 
 def test_export_verify_and_receive_a_package_in_a_browser(page, server, sample_xlsx, tmp_path):
-    from tests.exchange_support import read_zip, rehash, write_zip
-
-    if page.request.get(f"{server}/register/batches").status != 200:  # this test can run on its own: import first
+    if page.request.get(f"{server}/register/batches").status != 200:  # run alone: import first
         _upload(page, server, sample_xlsx)
         page.get_by_role("link", name="Import the accepted records").click()
         page.get_by_role("button", name="Import 35 records").click()
