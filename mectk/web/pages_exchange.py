@@ -5,7 +5,8 @@ Every page calls :mod:`mectk.exchange` as the command line does; this module onl
 the uploads privately, lays results out and sends files. Receiving goes: upload (the
 package is verified and kept as a run) -> a confirmation of what will be loaded -> receive;
 on conflicts nothing is loaded and the page shows them field by field with an explicit
-choice (take theirs, keep ours, or cancel).
+choice (take theirs, keep ours, or cancel). A choice applies only to the conflicts shown:
+if the register changed in between, the new conflicts are shown instead.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from mectk.exchange import (
     receive_package,
     verify_package,
 )
-from mectk.register.exchange import Prefer
+from mectk.register.exchange import Conflict, Prefer
 from mectk.web.render import page
 from mectk.web.security import RefusedError, read_form
 from mectk.web.settings import WebSettings
@@ -272,6 +273,7 @@ async def receive_page(request: Request) -> Response:
         result=verification,
         summary=summarise(verification.manifest),
         received=received,
+        changed=request.query_params.get("changed") == "1",
         db=_settings(request).db,
     )
 
@@ -302,16 +304,28 @@ async def receive_submit(request: Request) -> Response:
                 "A choice between their version and ours is made after seeing the conflicts.",
                 "Go back and receive the package first.",
             )
-        result: ReceiveResult = await run_in_threadpool(
-            lambda: receive_package(
-                settings.db,
-                run.uploads[0].path,
-                prefer=prefer,
-                trust=[u.path for u in run.uploads[1:]],
-            )
-        )
+        shown = done.conflicts if done is not None else ()
+        result: ReceiveResult = await run_in_threadpool(_receive, settings.db, run, prefer, shown)
         run.received = result
+        if prefer is not None and not result.landed:
+            return RedirectResponse(f"/exchange/receive/{run.id}?changed=1", status_code=303)
     return RedirectResponse(f"/exchange/receive/{run.id}", status_code=303)
+
+
+def _seen(conflicts: Sequence[Conflict]) -> list[Any]:
+    return [{**c.as_json(), "resolution": None} for c in conflicts]
+
+
+def _receive(db: str, run: Run, prefer: Prefer | None, shown: Sequence[Conflict]) -> ReceiveResult:
+    """Receive the run's package. A choice applies only to the conflicts the officer saw:
+    when the register has changed since and they differ, nothing is loaded and the new
+    conflicts are returned to be shown."""
+    path, trust = run.uploads[0].path, [u.path for u in run.uploads[1:]]
+    if prefer is not None:
+        again = receive_package(db, path, trust=trust)
+        if again.landed or _seen(again.conflicts) != _seen(shown):
+            return again
+    return receive_package(db, path, prefer=prefer, trust=trust)
 
 
 async def receive_cancel(request: Request) -> Response:

@@ -198,12 +198,26 @@ def test_the_whole_job_in_a_browser(page, server, sample_xlsx, tmp_path):
     assert openpyxl.load_workbook(report).sheetnames
 
 
-def test_export_verify_and_receive_a_package_in_a_browser(page, server, sample_xlsx, tmp_path):
-    if page.request.get(f"{server}/register/batches").status != 200:  # run alone: import first
-        _upload(page, server, sample_xlsx)
+def _ensure_register(page: Any, server: str, sample: Path) -> None:
+    """The sample imported, unless an earlier test did it (so each test can run alone)."""
+    if page.request.get(f"{server}/register/batches").status != 200:
+        _upload(page, server, sample)
         page.get_by_role("link", name="Import the accepted records").click()
         page.get_by_role("button", name="Import 35 records").click()
         page.wait_for_url("**/register/batches*")
+
+
+def _export_package(page: Any, server: str, folder: Path) -> Path:
+    page.goto(f"{server}/exchange")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the package").click()
+    saved = folder / download.value.suggested_filename
+    download.value.save_as(saved)
+    return saved
+
+
+def test_export_verify_and_receive_a_package_in_a_browser(page, server, sample_xlsx, tmp_path):
+    _ensure_register(page, server, sample_xlsx)
 
     # export: personal data left out unless ticked, and the page says what ticking means
     page.goto(server)
@@ -281,10 +295,34 @@ def test_keyboard_alone_reaches_every_field_and_sends_the_form(page, server, sam
     assert page.locator("#count-read").inner_text() == "39"
 
 
-def test_it_works_with_javascript_turned_off(browser, server, sample_xlsx):
-    context = browser.new_context(viewport=LAPTOP, java_script_enabled=False)
+def test_keyboard_alone_exports_a_package(page, server, sample_xlsx):
+    _ensure_register(page, server, sample_xlsx)
+    page.goto(f"{server}/exchange")
+    focused = []
+    for _ in range(16):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.id"))
+    order = ["eperiod", "producer", "producer_id", "include_personal", "export-send", "vpackage"]
+    positions = [focused.index(name) for name in order]
+    assert positions == sorted(positions), focused
+    page.focus("#include_personal")
+    page.keyboard.press("Space")
+    assert page.locator("#include_personal").is_checked()
+    page.keyboard.press("Tab")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename == "package.zip"
+
+
+def test_it_works_with_javascript_turned_off(browser, server, sample_xlsx, tmp_path):
+    context = browser.new_context(viewport=LAPTOP, java_script_enabled=False, accept_downloads=True)
     try:
         page = context.new_page()
+        _ensure_register(page, server, sample_xlsx)
+        package = _export_package(page, server, tmp_path)
+        page.set_input_files("#vpackage", str(package))
+        page.get_by_role("button", name="Verify", exact=True).click()
+        assert page.locator("#verdict").inner_text().startswith("Valid.")
         _upload(page, server, sample_xlsx)
         assert page.locator("#code-date-invalid td.example").inner_text() == "31/02/2025"
         page.get_by_role("link", name="Every issue (5)").click()

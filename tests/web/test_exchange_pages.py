@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mectk.exchange import export_package, new_key_pair, receive_package
 from mectk.register import list_batches
 from mectk.register.exchange import current_records
 from tests.exchange_support import read_zip, rehash, write_zip
@@ -139,15 +140,17 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _partner_package(client, tmp_path: Path) -> bytes:
-    """Our records exported as a neighbouring council, with CS-0002 paused there."""
-    members = read_zip(_write(tmp_path / "n.zip", _export(client, producer="Neighbouring Council")))
+def _partner_package(
+    client, tmp_path: Path, producer: str = "Neighbouring Council", status: str = "paused"
+) -> bytes:
+    """Our records exported as ``producer``, with CS-0002's status changed there."""
+    members = read_zip(_write(tmp_path / "n.zip", _export(client, producer=producer)))
     lines = members["data/enterprise.csv"].decode().split("\r\n")
     index = next(i for i, line in enumerate(lines) if line.startswith("CS-0002,"))
-    lines[index] = lines[index].replace(",trading,", ",paused,", 1)
+    lines[index] = lines[index].replace(",trading,", f",{status},", 1)
     members["data/enterprise.csv"] = "\r\n".join(lines).encode()
     rehash(members, "data/enterprise.csv")
-    return write_zip(tmp_path / "partner.zip", members).read_bytes()
+    return write_zip(tmp_path / f"{producer}.zip", members).read_bytes()
 
 
 def _status(db: str, enterprise: str) -> str:
@@ -184,6 +187,58 @@ def test_a_conflict_is_shown_field_by_field_and_decided_explicitly(
     assert ("1 changed" if prefer == "theirs" else "1 kept ours") in text
     assert "Conflicts, decided as you chose" in text
     assert _status(db, "CS-0002") == status
+
+
+def test_a_choice_applies_only_to_the_conflicts_that_were_shown(registered, tmp_path):
+    db = registered.app.state.settings.db
+    upload = _send(registered, "/exchange/receive", _partner_package(registered, tmp_path))
+    url = str(upload.url.path)
+    assert registered.submit(url).status_code == 409  # CS-0002: trading (ours) / paused
+    # meanwhile a third partner's version of CS-0002 is received (by the command line, say)
+    third = tmp_path / "third" / "third.zip"
+    third.parent.mkdir()
+    third.write_bytes(_partner_package(registered, third.parent, "Third Council", "developing"))
+    assert receive_package(db, third, prefer="theirs").landed
+    batches = len(list_batches(db))
+
+    again = registered.submit(url, prefer="theirs")
+    assert again.status_code == 409 and 'id="changed"' in again.text
+    assert re.search(r"<td>developing</td><td>paused</td>", again.text)
+    assert len(list_batches(db)) == batches and _status(db, "CS-0002") == "developing"
+    decided = registered.submit(url, prefer="theirs")
+    assert "Received as batch 3" in _text(decided.text)
+    assert _status(db, "CS-0002") == "paused"
+
+
+def test_verify_checks_the_signature_against_an_uploaded_public_key(registered, tmp_path):
+    db = registered.app.state.settings.db
+    key, public, fingerprint = new_key_pair(tmp_path / "council")
+    _other_key, other_public, _other = new_key_pair(tmp_path / "stranger")
+    signed = tmp_path / "signed.zip"
+    export_package(db, signed, sign_key=key)
+    package = signed.read_bytes()
+
+    trusted = _send(
+        registered, "/exchange/verify", package, key=("council.pub", public.read_bytes())
+    )
+    assert trusted.status_code == 200, trusted.text
+    text = _text(trusted.text)
+    assert f"signed with key {fingerprint} , a key you trust" in text
+    assert "signed with a key you trust (council.pub)" in text
+
+    stranger = _send(
+        registered, "/exchange/verify", package, key=("stranger.pub", other_public.read_bytes())
+    )
+    assert stranger.status_code == 422
+    assert '<code class="issue-code">signature-untrusted</code>' in stranger.text
+
+    unsigned = _send(
+        registered,
+        "/exchange/verify",
+        _export(registered),
+        key=("council.pub", public.read_bytes()),
+    )
+    assert '<code class="issue-code">package-unsigned</code>' in unsigned.text
 
 
 def test_cancel_loads_nothing_and_deletes_the_upload(registered, tmp_path):
