@@ -264,9 +264,20 @@ def test_open_referral_uk_files_download_as_a_zip(registered):
     assert _scratch(registered) == []
 
 
+def test_a_hostile_producer_name_is_shown_as_text(registered):
+    package = _export(registered, producer='<script>alert("x")</script>')
+    verified = _send(registered, "/exchange/verify", package)
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in verified.text
+    assert "<script>alert" not in verified.text
+
+
 def test_exchange_without_a_register_or_a_package_says_so(client):
     empty = client.submit("/exchange/export")
     assert empty.status_code == 400 and "Traceback" not in empty.text
+    assert "there is no register" in empty.text
+    oruk = client.submit("/exchange/oruk")
+    assert oruk.status_code == 400 and "there is no register" in oruk.text
+    assert list(client.app.state.workspace.root.glob("scratch-*")) == []  # nothing left behind
     bad = client.submit("/exchange/export", period="next week")
     assert bad.status_code == 400 and "is not a period" in bad.text
     client.fetch_csrf()
