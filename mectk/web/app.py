@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from mectk.errors import MectkError, PluginError, SourceError
 from mectk.plugin_manager import build_registry, make_plugin_manager
-from mectk.web import pages_register, pages_reports, pages_validate
+from mectk.web import pages_exchange, pages_register, pages_reports, pages_validate
 from mectk.web.render import make_environment, page
 from mectk.web.security import (
     ASGIApp,
@@ -127,6 +127,7 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
         *pages_validate.ROUTES,
         *pages_register.ROUTES,
         *pages_reports.ROUTES,
+        *pages_exchange.ROUTES,
         Mount("/static", StaticFiles(packages=[("mectk.web", "static")]), name="static"),
     ]
     app = Starlette(

@@ -14,6 +14,7 @@ NAV = (
     ("validate", "/validate", "Validate"),
     ("register", "/register", "Register"),
     ("reports", "/reports", "Reports"),
+    ("exchange", "/exchange", "Exchange"),
 )
 
 

@@ -24,6 +24,7 @@ from attrs import define, field
 from mectk.sources import ReadOptions
 
 if TYPE_CHECKING:
+    from mectk.exchange import ReceiveResult, VerifyResult
     from mectk.register import BatchSummary
     from mectk.validation import ValidationResult
 
@@ -53,7 +54,7 @@ class Upload:
 
 @define
 class Run:
-    """One validation run kept for the session."""
+    """One validation run, or one package being received, kept for the session."""
 
     id: str
     folder: Path
@@ -64,6 +65,10 @@ class Run:
     result: ValidationResult | None = None
     options: ReadOptions = field(factory=ReadOptions)
     batch: BatchSummary | None = None
+    verification: VerifyResult | None = None
+    """For a package to receive (``uploads``: the package, then trusted keys): its check."""
+    received: ReceiveResult | None = None
+    """The last attempt to receive it: landed, or refused on conflicts."""
     last_used: float = field(factory=time.monotonic)
 
     def new_path(self, name: str) -> Path:

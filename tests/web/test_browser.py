@@ -19,6 +19,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from tests.exchange_support import read_zip, rehash, write_zip
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -85,6 +87,15 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def _own_status(message: Any) -> bool:
+    """Whether ``message`` only reports the status of a page itself (a refused package is
+    422, a conflict 409, on purpose); a resource the page needs that fails still counts."""
+    url = str(message.location.get("url", ""))
+    return message.text.startswith("Failed to load resource: the server responded") and (
+        "/static/" not in url
+    )
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=LAPTOP, accept_downloads=True)
@@ -92,7 +103,7 @@ def page(browser: Any) -> Iterator[Any]:
     problems: list[str] = []
     opened.on(
         "console",
-        lambda m: problems.append(m.text) if m.type == "error" else None,
+        lambda m: problems.append(m.text) if m.type == "error" and not _own_status(m) else None,
     )
     yield opened
     context.close()
@@ -187,6 +198,83 @@ def test_the_whole_job_in_a_browser(page, server, sample_xlsx, tmp_path):
     assert openpyxl.load_workbook(report).sheetnames
 
 
+def _ensure_register(page: Any, server: str, sample: Path) -> None:
+    """The sample imported, unless an earlier test did it (so each test can run alone)."""
+    if page.request.get(f"{server}/register/batches").status != 200:
+        _upload(page, server, sample)
+        page.get_by_role("link", name="Import the accepted records").click()
+        page.get_by_role("button", name="Import 35 records").click()
+        page.wait_for_url("**/register/batches*")
+
+
+def _export_package(page: Any, server: str, folder: Path) -> Path:
+    page.goto(f"{server}/exchange")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the package").click()
+    saved = folder / download.value.suggested_filename
+    download.value.save_as(saved)
+    return saved
+
+
+def test_export_verify_and_receive_a_package_in_a_browser(page, server, sample_xlsx, tmp_path):
+    _ensure_register(page, server, sample_xlsx)
+
+    # export: personal data left out unless ticked, and the page says what ticking means
+    page.goto(server)
+    page.get_by_role("link", name="Exchange", exact=True).first.click()
+    page.wait_for_url("**/exchange")
+    personal = page.get_by_label("Include personal data")
+    assert not personal.is_checked()
+    assert "Leave this unticked" in page.locator("#personal-warning").inner_text()
+    page.fill("#producer", "Neighbouring Council")
+    _shot(page, "exchange")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the package").click()
+    package = tmp_path / download.value.suggested_filename
+    download.value.save_as(package)
+    assert package.name == "package.zip" and "datapackage.json" in read_zip(package)
+
+    # verify it: valid, with the manifest's summary
+    page.set_input_files("#vpackage", str(package))
+    page.get_by_role("button", name="Verify", exact=True).click()
+    page.wait_for_url("**/exchange/verify")
+    assert page.locator("#verdict").inner_text().startswith("Valid.")
+    assert "Neighbouring Council" in page.locator("dl.facts").inner_text()
+    assert page.locator("#personal-included").inner_text() == "none"
+    _shot(page, "verify")
+
+    # a tampered copy is refused, its issue code shown
+    members = read_zip(package)
+    members["data/enterprise.csv"] = members["data/enterprise.csv"].replace(
+        b",trading,", b",paused,", 1
+    )
+    tampered = write_zip(tmp_path / "tampered.zip", members)
+    page.goto(f"{server}/exchange")
+    page.set_input_files("#vpackage", str(tampered))
+    page.get_by_role("button", name="Verify", exact=True).click()
+    assert page.locator("#verdict").inner_text().startswith("Not valid.")
+    assert "checksum-mismatch" in page.locator("code.issue-code").all_inner_texts()
+
+    # the partner's copy with that enterprise paused, checksums redone: a conflict, by hand
+    rehash(members, "data/enterprise.csv")
+    partner = write_zip(tmp_path / "partner.zip", members)
+    page.goto(f"{server}/exchange")
+    page.set_input_files("#rpackage", str(partner))
+    page.get_by_role("button", name="Check and continue").click()
+    page.wait_for_url("**/exchange/receive/*")
+    assert "Will be loaded" in page.locator("main").inner_text()
+    _shot(page, "receive")
+    page.locator("#receive").click()
+    conflict = page.locator("section.conflict")
+    assert conflict.count() == 1 and "enterprise CS-0001" in conflict.locator("h3").inner_text()
+    row = conflict.locator("tr", has=page.locator("th", has_text="status")).locator("td")
+    assert row.all_inner_texts() == ["trading", "paused"]
+    _shot(page, "receive-conflict")
+    page.get_by_label("Keep ours").check()
+    page.get_by_role("button", name="Receive with this choice").click()
+    assert "1 kept ours" in page.locator("#verdict").inner_text()
+
+
 def test_keyboard_alone_reaches_every_field_and_sends_the_form(page, server, sample_xlsx):
     page.goto(f"{server}/validate")
     focused = []
@@ -207,10 +295,34 @@ def test_keyboard_alone_reaches_every_field_and_sends_the_form(page, server, sam
     assert page.locator("#count-read").inner_text() == "39"
 
 
-def test_it_works_with_javascript_turned_off(browser, server, sample_xlsx):
-    context = browser.new_context(viewport=LAPTOP, java_script_enabled=False)
+def test_keyboard_alone_exports_a_package(page, server, sample_xlsx):
+    _ensure_register(page, server, sample_xlsx)
+    page.goto(f"{server}/exchange")
+    focused = []
+    for _ in range(16):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.id"))
+    order = ["eperiod", "producer", "producer_id", "include_personal", "export-send", "vpackage"]
+    positions = [focused.index(name) for name in order]
+    assert positions == sorted(positions), focused
+    page.focus("#include_personal")
+    page.keyboard.press("Space")
+    assert page.locator("#include_personal").is_checked()
+    page.keyboard.press("Tab")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename == "package.zip"
+
+
+def test_it_works_with_javascript_turned_off(browser, server, sample_xlsx, tmp_path):
+    context = browser.new_context(viewport=LAPTOP, java_script_enabled=False, accept_downloads=True)
     try:
         page = context.new_page()
+        _ensure_register(page, server, sample_xlsx)
+        package = _export_package(page, server, tmp_path)
+        page.set_input_files("#vpackage", str(package))
+        page.get_by_role("button", name="Verify", exact=True).click()
+        assert page.locator("#verdict").inner_text().startswith("Valid.")
         _upload(page, server, sample_xlsx)
         assert page.locator("#code-date-invalid td.example").inner_text() == "31/02/2025"
         page.get_by_role("link", name="Every issue (5)").click()
