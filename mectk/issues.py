@@ -356,6 +356,15 @@ CATALOGUE: Mapping[str, IssueType] = {
             "add up to {by_funding}, more than the {value} people supported per week.",
             "Correct the breakdown or the weekly total; the breakdown cannot exceed the total.",
         ),
+        # ---- council layouts (countyshire)
+        _t(
+            "field-not-in-source",
+            "warning",
+            "Required field not in this layout",
+            "'{column}' is required here ({reason}), but this file's layout has no such column.",
+            "The record was kept. Record the value where the council keeps it, or add the "
+            "column to the layout.",
+        ),
     )
 }
 """Every issue code mectk itself emits. Plugins may add their own codes through checks."""

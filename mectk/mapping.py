@@ -135,6 +135,9 @@ def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> Colum
     for text, value in spec.get("values", {}).items():
         _check_value(info, value, f"{where}.values.{text}", name)
         values[normalise_text(text)] = value
+    if spec.get("values_only") and not values:
+        msg = f"{name}: {where}.values_only: there are no values to keep to"
+        raise UsageError(msg, hint="List the allowed cell texts in values.")
     blank = spec.get("blank", "unknown")
     if blank in BLANK_KINDS and info.value_kind not in BLANK_KINDS[blank]:
         msg = (
@@ -153,6 +156,7 @@ def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> Colum
         blank=spec.get("blank", "unknown"),
         date_formats=tuple(spec.get("date_formats", ())),
         separators=tuple(spec.get("separators", ())),
+        values_only=spec.get("values_only", False),
     )
 
 

@@ -99,13 +99,15 @@ class ColumnRule:
     or a number). ``blank`` says what an empty cell means: ``unknown`` (no value),
     ``no`` (false) or ``zero`` (0); it is never assumed. ``date_formats`` are
     ``strptime`` formats tried before the built-in UK forms; ``separators`` split
-    multi-value cells.
+    multi-value cells. With ``values_only``, a cell that is neither a text of ``values``
+    nor one of the values they map to is refused (``code-unknown``).
     """
 
     values: Mapping[str, Any] = field(factory=dict)
     blank: Literal["unknown", "no", "zero"] = "unknown"
     date_formats: tuple[str, ...] = ()
     separators: tuple[str, ...] = ()
+    values_only: bool = False
 
 
 class RowCells(Mapping[str, CellRef]):

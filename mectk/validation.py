@@ -205,8 +205,13 @@ class _RowChecker:
                 value = self._coerce(state, raw, info, rule)
             except CoercionFailed as failed:
                 bad_fields.add(name)
+                listed = {}
+                if rule is not None and rule.values_only:  # the texts the mapping lists
+                    listed = {"allowed": ", ".join(dict.fromkeys(rule.values))}
                 issues.append(
-                    self._issue(failed.code, row, name, info, raw, record_id, reason=failed.reason)
+                    self._issue(
+                        failed.code, row, name, info, raw, record_id, reason=failed.reason, **listed
+                    )
                 )
                 continue
             if value is not None:
@@ -250,7 +255,13 @@ class _RowChecker:
     def _scalar(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
         row, record_id = state.row, state.record_id
         if rule is not None and rule.values:
-            raw = rule.values.get(normalise_text(cell_text(raw)), raw)
+            key = normalise_text(cell_text(raw))
+            if key in rule.values:
+                raw = rule.values[key]
+            elif rule.values_only and key not in {
+                normalise_text(cell_text(v)) for v in rule.values.values()
+            }:
+                raise CoercionFailed("code-unknown")
         try:
             if info.value_kind != "date":
                 return coerce_scalar(raw, info)
@@ -292,8 +303,8 @@ class _RowChecker:
     ) -> Issue:
         cell = row.cells.get(name) or row.sheet_columns.get(name)
         heading = (cell.heading if cell else None) or (info.title if info else name)
-        allowed = ""
-        if info is not None and info.codelist:
+        allowed = extra.pop("allowed", "")
+        if not allowed and info is not None and info.codelist:
             labels = codelist(info.codelist).labels
             allowed = ", ".join(labels.values())
         reference = cell or CellRef(row.sheet, row.row, None, None)
@@ -332,6 +343,9 @@ class _RowChecker:
                 name = ".".join([*path, missing])
                 info = infos.get(name)
                 code = "value-conditionally-required" if conditional else "value-required"
+                if conditional and name not in row.values:
+                    # the layout has no such column: an honest layout is not an error
+                    code = "field-not-in-source"
                 yield (
                     name,
                     self._issue(

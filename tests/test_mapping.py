@@ -350,3 +350,66 @@ def test_the_documented_example_mapping_loads(tmp_path):
     mapping = load_mapping(path)
     assert mapping.format == "county-tracker"
     assert [s.layout.kind for s in mapping.sheets] == ["enterprise"]
+
+
+VALUES_ONLY = """
+format = "district-sheet"
+source_types = ["csv"]
+
+[[sheets]]
+record = "enterprise"
+
+[sheets.constants]
+programme_id = "SH-CME"
+independent = true
+legal_form = "unknown"
+origin = "new"
+status = "developing"
+status_date = "2025-04-01"
+first_contact_date = "2025-04-01"
+
+[sheets.columns]
+enterprise_id = "Ref"
+trading_name = "Name"
+cqc_status = { heading = "CQC", values = { "Y" = "registered", "N" = "unknown" } }
+locality_id = { heading = "District", values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }, values_only = true }
+"""
+
+
+def test_values_only_refuses_unlisted_names_and_a_missing_column_is_a_warning(tmp_path):
+    mapping_path = tmp_path / "district.toml"
+    mapping_path.write_text(VALUES_ONLY, encoding="utf-8")
+    data = tmp_path / "districts.csv"
+    data.write_text(
+        "Ref,Name,CQC,District\nA-1,One,N,Malvern\nA-2,Two,N,malvern-hills\n"
+        "A-3,Three,N,Pershore\nA-4,Four,Y,Malvern Hills\n",
+        encoding="utf-8",
+    )
+    registry = build_registry(make_plugin_manager(load_entrypoints=False))
+    registry = registry.with_mapping(load_mapping(mapping_path))
+    result = validate_files(registry, [data], format_name="district-sheet")
+    accepted = {r.model.enterprise_id: r.model for r in result.accepted_records}
+    assert {k: m.locality_id for k, m in accepted.items()} == {
+        "A-1": "malvern-hills",
+        "A-2": "malvern-hills",
+        "A-4": "malvern-hills",
+    }
+    [unknown] = [i for i in result.issues if i.code == "code-unknown"]
+    assert (unknown.cell, unknown.record_id, unknown.value) == ("D4", "A-3", "Pershore")
+    assert "malvern hills, malvern" in unknown.hint
+    # the layout has no CQC provider ID column: registered without one is a warning
+    [gap] = [i for i in result.issues if i.code == "field-not-in-source"]
+    assert (gap.severity, gap.record_id, gap.field) == ("warning", "A-4", "cqc_provider_id")
+    assert accepted["A-4"].cqc_status == "registered"
+
+
+def test_values_only_without_values_is_a_usage_error(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        VALUES_ONLY.replace(
+            'values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }, ', ""
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(UsageError, match="values_only: there are no values"):
+        load_mapping(path)
