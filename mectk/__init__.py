@@ -9,7 +9,9 @@ never from others:
 * :mod:`mectk.textsafety`: formula-safe CSV;
 * :mod:`mectk.mapping`: loading mapping files and reading with them (for a reader that
   adds to what a mapping can say);
-* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does.
+* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does;
+* :mod:`mectk.template`: writing the canonical workbook, blank or filled with records
+  (``write_workbook``), such as a council's programme settings for its samples.
 
 :data:`PUBLIC_MODULES` lists them; a test holds the bundled plugins to it.
 """
@@ -42,6 +44,7 @@ PUBLIC_MODULES = (
     "mectk.textsafety",
     "mectk.mapping",
     "mectk.coerce",
+    "mectk.template",
 )
 """Modules besides ``mectk`` itself that plugins may import (their documented names)."""
 

@@ -1,0 +1,340 @@
+"""The ``county-tracker`` input format: Countyshire's CME tracker (domain.md 4.4).
+
+Contract: :func:`read_tracker` reads the workbook with the shipped mapping file
+(``county-tracker.toml``, through :mod:`mectk.mapping`) and adds only what a mapping cannot
+say, row by row:
+
+* ``Still trading?`` (``Y``, ``y``, ``N`` or blank = not known) with ``Date closed`` and
+  ``Date started trading`` becomes the status and its date: a closure date means closed;
+  ``Y`` trading; ``N`` closed (so a missing closure date is reported); blank with no
+  launch date developing; blank after a launch is not known, so the status is left blank
+  and the row is rejected as needing ``Still trading?`` (never guessed);
+* ``CQC Reg?`` ``N`` for an enterprise giving personal care is unknown (registration may
+  or may not be needed); blank is unknown;
+* ``Services offered`` parts that are not in the service code list become ``other``, each
+  reported (``county-service-other``); ``Personal Care? = Y`` adds personal care;
+* events the tracker implies: ``enterprise_launched`` for a new enterprise's launch date,
+  ``enterprise_closed`` at the closure date, ``quality_standard_met`` (Doing It Right) as
+  at the tracker's date;
+* the snapshot columns' as-at date: ``--period``'s last day when given, otherwise the
+  quarter in the file name (``CME Tracker 2025-26 Q2.xlsx`` -> 30/09/2025).
+
+Every value stays raw: mectk validates it and masks personal fields in what it reports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from importlib import resources
+from typing import Any
+
+import attrs
+
+from mectk import Issue, ReadItem, ReadOptions, Source, SourceRow
+from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date, to_code
+from mectk.mapping import Mapping as LoadedMapping
+from mectk.mapping import load_mapping, mapping_claims, read_with_mapping
+from mectk.periods import parse_period
+
+FORMAT_NAME = "county-tracker"
+MAPPING_FILE = "county-tracker.toml"
+SHEET = "Tracker"
+HEADER_ROW = 4
+PERSONAL_CARE_HEADING = "personal care?"
+EVENT_EVIDENCE = "coordinator_observation"
+"""The tracker is kept by the programme's co-ordinators: the evidence of its events."""
+QUARTER_IN_NAME = re.compile(r"(20\d{2})[-/_ ](\d{2})[ _-]*Q([1-4])", re.IGNORECASE)
+DATED = frozenset({"launch_date", "closure_date"})
+"""Tracker columns whose cells date an event (their date rules apply to it)."""
+DERIVED = frozenset({"status_date"})
+"""Required fields the tracker has no column for, given by this reader."""
+SERVICE_OTHER = "county-service-other"
+CLOSED_FIGURE = "county-closed-figure"
+"""This plugin's own issue code: a snapshot cell of an enterprise already closed."""
+"""This plugin's own issue code: a service nobody listed, recorded as Other."""
+
+
+@functools.cache
+def tracker_mapping() -> LoadedMapping:
+    """The shipped mapping file, loaded and checked once."""
+    return load_mapping(resources.files("mectk_countyshire") / MAPPING_FILE)
+
+
+def as_at_from_name(name: str) -> datetime.date | None:
+    """The last day of the quarter a file name states (``2025-26 Q2`` -> 2025-09-30)."""
+    found = QUARTER_IN_NAME.search(name)
+    if found is None:
+        return None
+    first, second, quarter = int(found[1]), int(found[2]), found[3]
+    if (first + 1) % 100 != second:
+        return None
+    return parse_period(f"{first}-{second:02d}-Q{quarter}").end
+
+
+def identify(source: Source) -> bool:
+    """Whether ``source`` is a Countyshire tracker: a ``Tracker`` sheet whose header holds
+    the tracker's own headings (Still trading?, Date closed, Doing It Right signed ...)."""
+    return mapping_claims(tracker_mapping(), source)
+
+
+def read_tracker(source: Source, options: ReadOptions) -> Iterator[ReadItem]:
+    """Yield the tracker's enterprises, their snapshot outcomes and implied events."""
+    as_at = options.as_at or as_at_from_name(source.path.name)
+    options = attrs.evolve(options, as_at=as_at)
+    personal_care = _personal_care_column(source)
+    closed: dict[int, str] = {}  # row -> closure date, for enterprises closed by as_at
+    for item in read_with_mapping(tracker_mapping(), source, options):
+        if isinstance(item, Issue) and item.code == "column-missing" and item.field in DERIVED:
+            continue  # no column of its own: this reader gives it from other columns
+        if isinstance(item, SourceRow) and item.kind == "enterprise":
+            when = _day(
+                item.values.get("closure_date"), item.rules.get("closure_date"), item.date1904
+            )
+            if when is not None and as_at is not None and when <= as_at.isoformat():
+                closed[item.row or 0] = when
+            yield from _enterprise(item, personal_care.get(item.row or 0), as_at)
+        elif isinstance(item, SourceRow) and item.kind == "outcome" and item.row in closed:
+            yield _closed_figure(item, closed[item.row or 0])
+        else:
+            yield item
+
+
+def _closed_figure(row: SourceRow, closed_on: str) -> Issue:
+    """The note for a snapshot cell of an enterprise closed by the tracker's date: its
+    figure is the last one it had, not a current one, so it is not taken."""
+    cell = row.cells.get("value")
+    return Issue(
+        code=CLOSED_FIGURE,
+        severity="info",
+        message=f"'{cell.heading if cell else 'figure'}' of enterprise "
+        f"'{cell_text(row.values.get('enterprise_id'))}' was not read as a current figure: "
+        f"the enterprise closed on {closed_on}.",
+        hint="Nothing to do; clear the cell if the tracker should not show it.",
+        file=row.file or None,
+        sheet=row.sheet,
+        cell=cell.cell if cell else None,
+        row=row.row,
+        column=cell.heading if cell else None,
+        field="value",
+        record_id=cell_text(row.values.get("outcome_id")),
+        value=cell_text(row.values.get("value")),
+    )
+
+
+def _yes_no(raw: Any) -> str | None:
+    """``y``/``n`` for Y/N answers in any case, None for blank, the text otherwise."""
+    if is_blank(raw):
+        return None
+    text = cell_text(raw).casefold()
+    return {"y": "y", "yes": "y", "n": "n", "no": "n"}.get(text, text)
+
+
+def _enterprise(
+    row: SourceRow, personal_care: Any, as_at: datetime.date | None
+) -> Iterator[ReadItem]:
+    values = dict(row.values)
+    cells = dict(row.cells)
+    rules = dict(row.rules)
+    owner = values.get("enterprise_id")
+    record_id = None if is_blank(owner) else cell_text(owner)
+    services, notes = _services(row, values.get("services"), record_id)
+    yield from notes
+    gives_care = _yes_no(personal_care) == "y"
+    if gives_care and "personal_care" not in services:
+        services.append("personal_care")
+    if services:
+        values["services"] = "; ".join(services)
+    gives_care = "personal_care" in services
+    status, since = _status(values, rules, row.date1904)
+    values["status"] = status
+    if since is not None:  # the date as read (so a month-only date is noted once)
+        read = _day(values.get(since), rules.get(since), row.date1904)
+        values["status_date"] = read or values.get(since)
+        cells["status_date"] = cells[since]
+        if read is None and since in rules:
+            rules["status_date"] = rules[since]
+    cqc = _yes_no(values.get("cqc_status"))
+    if cqc is None or (cqc == "n" and gives_care):
+        values["cqc_status"] = "unknown"
+    yield attrs.evolve(row, values=values, cells=cells, rules=rules)
+    yield from _events(row, values, cells, rules, as_at)
+
+
+def _day(raw: Any, rule: Any, date1904: bool) -> str | None:
+    """A cell as an ISO date as mectk reads it, or None (blank or unreadable)."""
+    if is_blank(raw):
+        return None
+    try:
+        return read_date(raw, formats=getattr(rule, "date_formats", ()), date1904=date1904)[0]
+    except CoercionFailed:
+        return None
+
+
+def _status(
+    values: Mapping[str, Any], rules: Mapping[str, Any], date1904: bool
+) -> tuple[str | None, str | None]:
+    """(status, the field its date comes from) from Still trading?, Date closed and
+    Date started trading; (None, None) when it cannot be known."""
+    still = _yes_no(values.get("status"))
+    if not is_blank(values.get("closure_date")):
+        return "closed", "closure_date"
+    if still == "y":  # trading since its launch, or since it joined when that was later
+        launched = _day(values.get("launch_date"), rules.get("launch_date"), date1904)
+        joined = _day(values.get("first_contact_date"), rules.get("first_contact_date"), date1904)
+        if launched is None or (joined is not None and launched < joined):
+            return "trading", "first_contact_date"
+        return "trading", "launch_date"
+    if still == "n":  # closed, but Date closed is blank: validation reports it
+        return "closed", "first_contact_date"
+    if still is None and is_blank(values.get("launch_date")):
+        return "developing", "first_contact_date"
+    # not known (blank after a launch) or not a Y/N answer: validation reports the cell
+    return (None if still is None else values.get("status")), "first_contact_date"
+
+
+def _services(row: SourceRow, raw: Any, record_id: str | None) -> tuple[list[str], list[Issue]]:
+    """Service codes of a ``Cleaning, shopping / companionship`` cell; parts nobody listed
+    become ``other``, each with a note."""
+    if is_blank(raw):
+        return [], []
+    codes: list[str] = []
+    notes: list[Issue] = []
+    for part in _parts(cell_text(raw)):
+        try:
+            code = to_code(part, "service")
+        except CoercionFailed:
+            code = "other"
+            cell = row.cells.get("services")
+            notes.append(
+                Issue(
+                    code=SERVICE_OTHER,
+                    severity="info",
+                    message=f"'{part}' in 'Services offered' is not a service mectk lists; "
+                    "it was recorded as Other.",
+                    hint="Add the wording to the service aliases if it names a listed service.",
+                    file=row.file or None,
+                    sheet=row.sheet,
+                    cell=cell.cell if cell else None,
+                    row=row.row,
+                    column=cell.heading if cell else "Services offered",
+                    field="services",
+                    record_id=record_id,
+                    value=part,
+                )
+            )
+        if code not in codes:
+            codes.append(code)
+    return codes, notes
+
+
+def _parts(text: str) -> list[str]:
+    """Split on ``;`` and new lines, then on ``,`` and ``/`` unless a part is a known label
+    (``Health, fitness and wellbeing``)."""
+    out: list[str] = []
+    for part in (p.strip() for p in re.split(r"[;\n]", text)):
+        if not part:
+            continue
+        try:
+            to_code(part, "service")
+        except CoercionFailed:
+            out.extend(p.strip() for p in re.split(r"[,/]", part) if p.strip())
+        else:
+            out.append(part)
+    return out
+
+
+def _events(
+    row: SourceRow,
+    values: Mapping[str, Any],
+    cells: Mapping[str, Any],
+    rules: Mapping[str, Any],
+    as_at: datetime.date | None,
+) -> Iterator[SourceRow]:
+    """The outcome events the tracker implies for this enterprise."""
+    owner = values.get("enterprise_id")
+    if is_blank(owner):
+        return
+    wanted: list[tuple[str, str | None, Any, str]] = []
+    if not is_blank(values.get("launch_date")) and _origin(values.get("origin")) == "new":
+        wanted.append(("enterprise_launched", None, values["launch_date"], "launch_date"))
+    if not is_blank(values.get("closure_date")):
+        wanted.append(("enterprise_closed", None, values["closure_date"], "closure_date"))
+    if as_at is not None and _yes_no(values.get("quality_standard")) == "y":
+        wanted.append(("quality_standard_met", "doing_it_right", as_at, "quality_standard"))
+    for outcome_type, breakdown, when, source_field in wanted:
+        suffix = f"-{breakdown}-{as_at.isoformat()}" if breakdown and as_at else ""
+        outcome = {
+            "outcome_id": f"{cell_text(owner)}-{outcome_type}{suffix}"[:64],
+            "programme_id": values.get("programme_id"),
+            "enterprise_id": owner,
+            "outcome_type": outcome_type,
+            "value": 1,
+            "as_at_date": when,
+            "evidence_source": EVENT_EVIDENCE,
+        }
+        if breakdown:
+            outcome["breakdown"] = breakdown
+        refs = {"as_at_date": cells[source_field], "value": cells[source_field]}
+        if "enterprise_id" in cells:
+            refs["enterprise_id"] = refs["outcome_id"] = cells["enterprise_id"]
+        yield SourceRow(
+            kind="outcome",
+            sheet=row.sheet,
+            row=row.row,
+            values=outcome,
+            cells=refs,
+            file=row.file,
+            rules={"as_at_date": rules[source_field]}
+            if source_field in DATED and source_field in rules
+            else {},
+            date1904=row.date1904,
+        )
+
+
+def _origin(raw: Any) -> str | None:
+    """The origin code of a ``New or Existing`` cell (New, Existing, new, Exist.)."""
+    if is_blank(raw):
+        return None
+    try:
+        return to_code(raw, "origin")
+    except CoercionFailed:
+        return None  # reported when the enterprise is validated
+
+
+def _personal_care_column(source: Source) -> dict[int, Any]:
+    """Row number -> the ``Personal Care?`` cell: the one column the mapping hands to no
+    field (mectk derives personal care from the services)."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(source.path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - the mapping reader reports an unreadable file
+        return {}
+    try:
+        names = {n.casefold(): n for n in workbook.sheetnames}
+        if SHEET.casefold() not in names:
+            return {}
+        sheet = workbook[names[SHEET.casefold()]]
+        column: int | None = None
+        found: dict[int, Any] = {}
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number == HEADER_ROW:
+                column = next(
+                    (
+                        i
+                        for i, c in enumerate(cells)
+                        if isinstance(c, str)
+                        and " ".join(c.split()).casefold() == PERSONAL_CARE_HEADING
+                    ),
+                    None,
+                )
+                if column is None:
+                    return {}
+            elif column is not None and column < len(cells) and not is_blank(cells[column]):
+                found[number] = cells[column]
+        return found
+    finally:
+        workbook.close()
