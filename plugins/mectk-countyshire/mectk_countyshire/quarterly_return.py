@@ -107,19 +107,23 @@ def financial_year(context: ReportContext) -> str:
 
 
 def quarter_label(context: ReportContext) -> str | None:
-    """``Q2 (Jul-Sep)`` (with an en dash) for a quarter of the financial year, else None."""
+    """``Q2 (Jul-Sep)`` for a quarter, ``Full year (Apr-Mar)`` for the financial year (with
+    en dashes), else None."""
     fy_start, period = context.metrics.year_to_date.start, context.period
     months = (period.start.year - fy_start.year) * 12 + period.start.month - fy_start.month
     next_day = period.end + datetime.timedelta(days=1)
     length = (next_day.year - period.start.year) * 12 + next_day.month - period.start.month
-    if period.start.day != 1 or next_day.day != 1 or length != 3 or months % 3:
+    if period.start.day != 1 or next_day.day != 1 or months % 3 or length not in (3, 12):
         return None
+    if length == 12:
+        return f"Full year ({MONTHS[period.start.month - 1]}\u2013{MONTHS[period.end.month - 1]})"
     last = MONTHS[period.end.month - 1]
     return f"Q{months // 3 + 1} ({MONTHS[period.start.month - 1]}\u2013{last})"
 
 
 def _which(context: ReportContext) -> str:
-    return "quarter" if quarter_label(context) else "period"
+    label = quarter_label(context)
+    return "quarter" if label and label.startswith("Q") else "period"
 
 
 # ---- suppression ------------------------------------------------------------------------
