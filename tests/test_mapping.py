@@ -372,7 +372,11 @@ first_contact_date = "2025-04-01"
 enterprise_id = "Ref"
 trading_name = "Name"
 cqc_status = { heading = "CQC", values = { "Y" = "registered", "N" = "unknown" } }
-locality_id = { heading = "District", values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }, values_only = true }
+
+[sheets.columns.locality_id]
+heading = "District"
+values_only = true
+values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }
 """
 
 
@@ -407,7 +411,7 @@ def test_values_only_without_values_is_a_usage_error(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(
         VALUES_ONLY.replace(
-            'values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }, ', ""
+            'values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }', ""
         ),
         encoding="utf-8",
     )
