@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from mectk import Issue, ReadItem, ReadOptions, Source, SourceRow
+from mectk import Issue, ReadItem, ReadOptions, Source, SourceRow, make_issue
 from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date, to_code
 from mectk.mapping import Mapping as LoadedMapping
 from mectk.mapping import load_mapping, mapping_claims, read_with_mapping
@@ -133,7 +133,7 @@ def _yes_no(raw: Any) -> str | None:
 
 
 def _enterprise(
-    row: SourceRow, personal_care: Any, as_at: datetime.date | None
+    row: SourceRow, personal_care: tuple[str, Any] | None, as_at: datetime.date | None
 ) -> Iterator[ReadItem]:
     values = dict(row.values)
     cells = dict(row.cells)
@@ -142,7 +142,21 @@ def _enterprise(
     record_id = None if is_blank(owner) else cell_text(owner)
     services, notes = _services(row, values.get("services"), record_id)
     yield from notes
-    gives_care = _yes_no(personal_care) == "y"
+    answer = _yes_no(personal_care[1] if personal_care else None)
+    if answer not in ("y", "n", None) and personal_care is not None:
+        letter, value = personal_care
+        yield make_issue(
+            "boolean-invalid",
+            severity="warning",  # the row stands: its services say what it offers
+            file=row.file or None,
+            sheet=row.sheet,
+            cell=f"{letter}{row.row}",
+            row=row.row,
+            column="Personal Care?",
+            record_id=record_id,
+            value=cell_text(value),
+        )
+    gives_care = answer == "y"
     if gives_care and "personal_care" not in services:
         services.append("personal_care")
     if services:
@@ -304,10 +318,11 @@ def _origin(raw: Any) -> str | None:
         return None  # reported when the enterprise is validated
 
 
-def _personal_care_column(source: Source) -> dict[int, Any]:
-    """Row number -> the ``Personal Care?`` cell: the one column the mapping hands to no
-    field (mectk derives personal care from the services)."""
+def _personal_care_column(source: Source) -> dict[int, tuple[str, Any]]:
+    """Row number -> (column letter, value) of the ``Personal Care?`` cell: the one column
+    the mapping hands to no field (mectk derives personal care from the services)."""
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
     try:
         workbook = load_workbook(source.path, read_only=True, data_only=True)
@@ -319,7 +334,7 @@ def _personal_care_column(source: Source) -> dict[int, Any]:
             return {}
         sheet = workbook[names[SHEET.casefold()]]
         column: int | None = None
-        found: dict[int, Any] = {}
+        found: dict[int, tuple[str, Any]] = {}
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             if number == HEADER_ROW:
                 column = next(
@@ -334,7 +349,7 @@ def _personal_care_column(source: Source) -> dict[int, Any]:
                 if column is None:
                     return {}
             elif column is not None and column < len(cells) and not is_blank(cells[column]):
-                found[number] = cells[column]
+                found[number] = (get_column_letter(column + 1), cells[column])
         return found
     finally:
         workbook.close()

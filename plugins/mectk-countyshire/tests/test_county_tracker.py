@@ -54,7 +54,7 @@ ROWS: list[dict[str, Any] | None] = [
     {"Ref No": "T-04", "Name of Enterprise": "Month only", "Date of first contact": "April 2025",
      "New or Existing": "Exist.", "Date started trading": "May 2019"},
     {"Ref No": "T-05", "Name of Enterprise": "Existing spelt out", "New or Existing": "Existing",
-     "Date started trading": D(2015, 1, 5)},
+     "Date started trading": D(2015, 1, 5), "Personal Care?": "Maybe"},
     {"Ref No": "T-06", "Name of Enterprise": "Lower-case new", "New or Existing": "new",
      "Still trading?": "N", "Date closed": D(2025, 5, 30), "Approx hrs per wk": 4},
     None,  # a blank row inside the data
@@ -246,6 +246,9 @@ def test_personal_care_cqc_quality_and_staff(imported):
         "registered",
         "doing_it_right",
     )
+    [unclear] = issues(report, "boolean-invalid")  # Personal Care? "Maybe": the row stands
+    assert (unclear["cell"], unclear["record_id"], unclear["severity"]) == ("M9", "T-05", "warning")
+    assert enterprise(records, "T-05")["provides_personal_care"] is False
     gaps = {i["field"] for i in issues(report, "field-not-in-source") if i["record_id"] == "T-10"}
     assert gaps == {"cqc_provider_id", "quality_standard_date"}
     assert all(i["severity"] == "warning" for i in issues(report, "field-not-in-source"))
