@@ -17,7 +17,9 @@ say, row by row:
   ``enterprise_closed`` at the closure date, ``quality_standard_met`` (Doing It Right) as
   at the tracker's date;
 * the snapshot columns' as-at date: ``--period``'s last day when given, otherwise the
-  quarter in the file name (``CME Tracker 2025-26 Q2.xlsx`` -> 30/09/2025).
+  quarter in the file name (``CME Tracker 2025-26 Q2.xlsx`` -> 30/09/2025); the figures of
+  an enterprise closed by then are not current, so they are noted
+  (``county-closed-figure``) instead of read.
 
 Every value stays raw: mectk validates it and masks personal fields in what it reports.
 """
@@ -156,8 +158,7 @@ def _enterprise(
             record_id=record_id,
             value=cell_text(value),
         )
-    gives_care = answer == "y"
-    if gives_care and "personal_care" not in services:
+    if answer == "y" and "personal_care" not in services:
         services.append("personal_care")
     if services:
         values["services"] = "; ".join(services)
@@ -191,7 +192,7 @@ def _status(
     values: Mapping[str, Any], rules: Mapping[str, Any], date1904: bool
 ) -> tuple[str | None, str | None]:
     """(status, the field its date comes from) from Still trading?, Date closed and
-    Date started trading; (None, None) when it cannot be known."""
+    Date started trading; the status is None when it cannot be known."""
     still = _yes_no(values.get("status"))
     if not is_blank(values.get("closure_date")):
         return "closed", "closure_date"
