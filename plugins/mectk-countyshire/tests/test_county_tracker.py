@@ -298,8 +298,9 @@ def test_the_as_at_date_comes_from_the_file_name_or_the_period(tmp_path):
     rows = [ROWS[0]]
     write_tracker(tmp_path / "CME Tracker 2025-26.xlsx", rows)
     done = mectk_cli("validate", "CME Tracker 2025-26.xlsx", "--json", cwd=tmp_path)
-    found = json.loads(done.stdout)["issues"]
-    assert [i["code"] for i in found if i["severity"] == "error"] == ["as-at-missing"]
+    found = json.loads(done.stdout)
+    assert found["files"][0]["format"] == "county-tracker"  # identified: no --format given
+    assert [i["code"] for i in found["issues"] if i["severity"] == "error"] == ["as-at-missing"]
     write_tracker(tmp_path / "CME Tracker 2025-26 Q2.xlsx", rows)
     args = ("import", "CME Tracker 2025-26 Q2.xlsx", "--period", "2025-26-Q1")
     assert mectk_cli(*args, cwd=tmp_path).returncode == 0  # the period wins over the name
