@@ -36,7 +36,7 @@ from typing import Any
 import attrs
 
 from mectk import Issue, ReadItem, ReadOptions, Source, SourceRow, make_issue
-from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date, to_code
+from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date, to_boolean, to_code
 from mectk.mapping import Mapping as LoadedMapping
 from mectk.mapping import load_mapping, mapping_claims, read_with_mapping
 from mectk.periods import parse_period
@@ -127,11 +127,14 @@ def _closed_figure(row: SourceRow, closed_on: str) -> Issue:
 
 
 def _yes_no(raw: Any) -> str | None:
-    """``y``/``n`` for Y/N answers in any case, None for blank, the text otherwise."""
+    """``y`` or ``n`` for a yes/no answer as mectk reads one (Y, y, N, Yes, TRUE, 1 ...),
+    None for blank, the text otherwise."""
     if is_blank(raw):
         return None
-    text = cell_text(raw).casefold()
-    return {"y": "y", "yes": "y", "n": "n", "no": "n"}.get(text, text)
+    try:
+        return "y" if to_boolean(raw) else "n"
+    except CoercionFailed:
+        return cell_text(raw)
 
 
 def _enterprise(
@@ -174,6 +177,8 @@ def _enterprise(
     cqc = _yes_no(values.get("cqc_status"))
     if cqc is None or (cqc == "n" and gives_care):
         values["cqc_status"] = "unknown"
+    elif cqc in ("y", "n"):
+        values["cqc_status"] = "registered" if cqc == "y" else "not_required_no_regulated_activity"
     yield attrs.evolve(row, values=values, cells=cells, rules=rules)
     yield from _events(row, values, cells, rules, as_at)
 

@@ -65,7 +65,8 @@ ROWS: list[dict[str, Any] | None] = [
     {"Ref No": "T-09", "Name of Enterprise": "Personal care", "Services offered": "Shopping",
      "Personal Care?": "Y", "CQC Reg?": "N", "No. of staff (inc. owner)": 3},
     {"Ref No": "T-10", "Name of Enterprise": "Registered", "Services offered": "Personal care",
-     "Personal Care?": "Y", "CQC Reg?": "Y", "Doing It Right signed": "Y"},
+     "Personal Care?": "Y", "CQC Reg?": "Y", "Doing It Right signed": "Y",
+     "Still trading?": True},  # an Excel TRUE is a yes too
     # real mistakes
     {"Ref No": "T-11", "Name of Enterprise": "Unknown district", "District": "Pershore"},
     {"Ref No": "T-12", "Name of Enterprise": "Closed, no date", "Still trading?": "N"},
@@ -242,6 +243,7 @@ def test_personal_care_cqc_quality_and_staff(imported):
         "not_required_no_regulated_activity",
     )
     registered = enterprise(records, "T-10")
+    assert registered["status"] == "trading"
     assert (registered["cqc_status"], registered["quality_standard"]) == (
         "registered",
         "doing_it_right",
