@@ -9,9 +9,11 @@ never from others:
 * :mod:`mectk.textsafety`: formula-safe CSV;
 * :mod:`mectk.mapping`: loading mapping files and reading with them (for a reader that
   adds to what a mapping can say);
-* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does;
-* :mod:`mectk.template`: writing the canonical workbook, blank or filled with records
-  (``write_workbook``), such as a council's programme settings for its samples.
+* :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does.
+
+:func:`write_canonical_workbook` writes the canonical workbook (programme settings,
+targets, records, spend lines), for example the sample files a plugin contributes to
+``mectk demo``.
 
 :data:`PUBLIC_MODULES` lists them; a test holds the bundled plugins to it.
 """
@@ -36,6 +38,7 @@ from mectk.specs import (
     SampleFile,
     SampleSpec,
 )
+from mectk.template import write_workbook as write_canonical_workbook
 
 PUBLIC_MODULES = (
     "mectk.metrics",
@@ -44,7 +47,6 @@ PUBLIC_MODULES = (
     "mectk.textsafety",
     "mectk.mapping",
     "mectk.coerce",
-    "mectk.template",
 )
 """Modules besides ``mectk`` itself that plugins may import (their documented names)."""
 
@@ -75,4 +77,5 @@ __all__ = [
     "hookimpl",
     "make_issue",
     "make_plugin_manager",
+    "write_canonical_workbook",
 ]

@@ -11,20 +11,23 @@ The keys are documented in ``docs/mapping-files.md``.
 from __future__ import annotations
 
 import datetime
+import re
 import tomllib
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import jsonschema
 from attrs import frozen
 
-from mectk.coerce import CoercionFailed, coerce_scalar
+from mectk.coerce import CoercionFailed, cell_text, coerce_scalar, is_blank
 from mectk.errors import SourceError, UsageError
 from mectk.grid import open_grid
 from mectk.issues import make_issue
 from mectk.schemas import (
+    RECORD_KINDS,
     FieldInfo,
     codelist,
     field_map,
@@ -32,8 +35,8 @@ from mectk.schemas import (
     load_schema,
     normalise_text,
 )
-from mectk.sources import ColumnRule, ReadItem, ReadOptions, Source
-from mectk.specs import ReaderSpec
+from mectk.sources import ColumnRule, ReadItem, ReadOptions, SkippedRow, Source, SourceRow
+from mectk.specs import ReaderSpec, RefineFunction
 from mectk.table_reader import ColumnSpec, SnapshotSpec, TableLayout, read_table
 
 DEFAULT_SOURCE_TYPES = ("xlsx", "xlsm", "csv")
@@ -59,6 +62,9 @@ class Mapping:
     identify_sheets: tuple[str, ...]
     identify_headings: tuple[str, ...]
     origin: str
+    refine: RefineFunction | None = None
+    """What the plugin shipping the mapping does to its rows that a mapping cannot say
+    (:class:`mectk.specs.MappingSpec`)."""
 
 
 def _where(path: Any) -> str:
@@ -135,9 +141,6 @@ def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> Colum
     for text, value in spec.get("values", {}).items():
         _check_value(info, value, f"{where}.values.{text}", name)
         values[normalise_text(text)] = value
-    if spec.get("values_only") and not values:
-        msg = f"{name}: {where}.values_only: there are no values to keep to"
-        raise UsageError(msg, hint="List the allowed cell texts in values.")
     blank = spec.get("blank", "unknown")
     if blank in BLANK_KINDS and info.value_kind not in BLANK_KINDS[blank]:
         msg = (
@@ -151,13 +154,40 @@ def _rule(info: FieldInfo, spec: dict[str, Any], where: str, name: str) -> Colum
         except ValueError as exc:
             msg = f"{name}: {where}.date_formats: '{form}' is not a date format ({exc})"
             raise UsageError(msg, hint="Use strptime codes such as %d/%m/%Y or %B %Y.") from exc
+    blank_as = spec.get("blank_as")
+    if blank_as is not None and blank != "unknown":
+        msg = f"{name}: {where}: give blank or blank_as, not both"
+        hint = "blank_as is the text a blank cell is read as; blank is for yes/no and numbers."
+        raise UsageError(msg, hint=hint)
+    if blank_as is not None:
+        mapped = values.get(normalise_text(blank_as), blank_as)
+        _check_value(info, mapped, f"{where}.blank_as", name)
+    pattern = spec.get("pattern")
+    if pattern is not None:
+        _compile(pattern, f"{where}.pattern", name)
     return ColumnRule(
         values=values,
         blank=spec.get("blank", "unknown"),
         date_formats=tuple(spec.get("date_formats", ())),
         separators=tuple(spec.get("separators", ())),
-        values_only=spec.get("values_only", False),
+        pattern=pattern,
+        blank_as=blank_as,
+        blank_values=frozenset(normalise_text(t) for t in spec.get("blank_values", ())),
     )
+
+
+def _compile(pattern: str, where: str, name: str, groups: tuple[str, ...] = ()) -> None:
+    """Refuse a regular expression that does not compile or lacks a needed named group."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        msg = f"{name}: {where}: '{pattern}' is not a regular expression ({exc})"
+        raise UsageError(msg, hint="See docs/mapping-files.md for examples.") from exc
+    missing = [g for g in groups if g not in compiled.groupindex]
+    if missing:
+        msg = f"{name}: {where}: '{pattern}' has no named group {', '.join(missing)}"
+        hint = "Name the groups, as in hrs_wk_(?P<year>\\d{4})_(?P<month>\\d{2})."
+        raise UsageError(msg, hint=hint)
 
 
 def _build(data: dict[str, Any], name: str) -> Mapping:
@@ -195,7 +225,18 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             for key in ("breakdown", "evidence_source"):
                 if key in spec:
                     _check_value(outcome[key], spec[key], f"{where}.{key}", name)
-            measure = (spec["outcome_type"], spec.get("breakdown"), spec.get("as_at"))
+            if "heading" not in spec and "heading_pattern" not in spec:
+                msg = f"{name}: {where}: give a heading or a heading_pattern"
+                raise UsageError(msg, hint="See docs/mapping-files.md, snapshots.")
+            if "heading_pattern" in spec:
+                _compile(
+                    spec["heading_pattern"], f"{where}.heading_pattern", name, ("year", "month")
+                )
+            measure = (
+                spec["outcome_type"],
+                spec.get("breakdown"),
+                spec.get("as_at") or spec.get("heading_pattern"),
+            )
             if measure in seen_measures:
                 msg = (
                     f"{name}: {where}: another snapshot column on this sheet already gives "
@@ -205,7 +246,8 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             seen_measures.add(measure)
             snapshots.append(
                 SnapshotSpec(
-                    headings=(spec["heading"], *spec.get("aliases", ())),
+                    headings=tuple(h for h in (spec.get("heading"), *spec.get("aliases", ())) if h),
+                    pattern=spec.get("heading_pattern"),
                     outcome_type=spec["outcome_type"],
                     evidence_source=spec.get("evidence_source", "enterprise_self_report"),
                     breakdown=spec.get("breakdown"),
@@ -213,6 +255,8 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
                     rule=_rule(outcome["value"], spec, where, name),
                 )
             )
+        for position, pattern in enumerate(raw.get("extra_columns", ())):
+            _compile(pattern, f"{at}.extra_columns[{position}]", name)
         layout = TableLayout(
             kind=kind,
             header_rows=tuple(raw.get("header_rows", ())),
@@ -224,6 +268,9 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
             as_at=_date(raw.get("as_at") or data.get("as_at")),
             schema_headings=False,
             ignored_headings=tuple(raw.get("ignore_columns", ())),
+            extra_columns=tuple(raw.get("extra_columns", ())),
+            as_at_column=(raw["as_at_column"],) if "as_at_column" in raw else (),
+            updates=raw.get("updates", False),
         )
         sheets.append(SheetMapping(raw.get("sheet"), raw.get("optional", False), layout))
     identify = data.get("identify", {})
@@ -239,7 +286,20 @@ def _build(data: dict[str, Any], name: str) -> Mapping:
 
 
 def read_with_mapping(mapping: Mapping, source: Source, options: ReadOptions) -> Iterator[ReadItem]:
-    """Read every sheet the mapping names; a missing sheet is an error unless optional."""
+    """Read every sheet the mapping names; a missing sheet is an error unless optional.
+
+    When a sheet ``updates`` a record kind, what earlier sheets of that kind yield is held
+    back until the updates are applied (:func:`apply_updates`); with a ``refine`` function,
+    every item passes through it."""
+    items = _read_sheets(mapping, source, options)
+    if any(s.layout.updates for s in mapping.sheets):
+        items = apply_updates(mapping, items)
+    if mapping.refine is not None:
+        items = mapping.refine(items, source, options)
+    return items
+
+
+def _read_sheets(mapping: Mapping, source: Source, options: ReadOptions) -> Iterator[ReadItem]:
     grid = open_grid(source, options)
     yield from grid.notices
     file = source.display_name
@@ -266,14 +326,76 @@ def read_with_mapping(mapping: Mapping, source: Source, options: ReadOptions) ->
         yield from read_table(grid, actual, layout, file)
 
 
-def _with_as_at(layout: TableLayout, as_at: datetime.date) -> TableLayout:
-    import attrs
+def apply_updates(mapping: Mapping, items: Iterator[ReadItem]) -> Iterator[ReadItem]:
+    """Apply the rows of ``updates`` sheets to the records read before them.
 
+    Items of the updated kinds from other sheets are held back, in order. Each update row
+    finds the held record with the same id: its non-blank values (and their cells, so an
+    issue points at the update's own cell) replace the record's, and the update row is
+    counted as a skipped row saying which record it went into. An update row whose id no
+    earlier sheet has is an ``update-target-missing`` error.
+    """
+    updating = {
+        normalise_text(s.sheet or ""): s.layout.kind for s in mapping.sheets if s.layout.updates
+    }
+    kinds = set(updating.values())
+    held: list[ReadItem] = []
+    by_id: dict[tuple[str, str], int] = {}
+    for item in items:
+        if isinstance(item, SourceRow) and normalise_text(item.sheet or "") in updating:
+            yield from _apply_update(item, held, by_id)
+        elif isinstance(item, SourceRow) and item.kind in kinds:
+            record_id = item.values.get(RECORD_KINDS[item.kind].id_field)
+            if not is_blank(record_id):
+                by_id[(item.kind, cell_text(record_id))] = len(held)
+            held.append(item)
+        elif held:
+            held.append(item)
+        else:
+            yield item
+    yield from held
+
+
+def _apply_update(
+    update: SourceRow, held: list[ReadItem], by_id: dict[tuple[str, str], int]
+) -> Iterator[ReadItem]:
+    id_field = RECORD_KINDS[update.kind].id_field
+    raw_id = update.values.get(id_field)
+    record_id = "" if is_blank(raw_id) else cell_text(raw_id)
+    position = by_id.get((update.kind, record_id))
+    if position is None:
+        cell = update.cells.get(id_field)
+        yield make_issue(
+            "update-target-missing",
+            file=update.file or None,
+            sheet=update.sheet,
+            row=update.row,
+            cell=cell.cell if cell else None,
+            column=cell.heading if cell else None,
+            field=id_field,
+            record_id=record_id or None,
+            kind=RECORD_KINDS[update.kind].title.lower(),
+        )
+        yield SkippedRow(update.sheet, update.row, f"no record {record_id or '(blank)'} to update")
+        return
+    target = held[position]
+    assert isinstance(target, SourceRow)  # by_id only points at rows
+    changes = {k: v for k, v in update.values.items() if not is_blank(v) and k != id_field}
+    cells = {**dict(target.cells), **{k: update.cells[k] for k in changes if k in update.cells}}
+    rules = {**target.rules, **{k: update.rules[k] for k in changes if k in update.rules}}
+    held[position] = attrs.evolve(
+        target, values={**target.values, **changes}, cells=cells, rules=rules
+    )
+    where = f"{target.sheet} row {target.row}" if target.sheet else f"row {target.row}"
+    yield SkippedRow(update.sheet, update.row, f"applied to {record_id} ({where})")
+
+
+def _with_as_at(layout: TableLayout, as_at: datetime.date) -> TableLayout:
     return attrs.evolve(layout, as_at=as_at)
 
 
 def mapping_reader(mapping: Mapping) -> ReaderSpec:
-    """An ordinary reader spec that reads files by ``mapping``."""
+    """An ordinary reader spec that reads files by ``mapping`` (and its ``refine``)."""
 
     def read(source: Source, options: ReadOptions) -> Iterator[ReadItem]:
         return read_with_mapping(mapping, source, options)

@@ -170,12 +170,57 @@ class _RowState:
     estimated: set[str] = field(factory=set)
 
 
+@define
+class _Absent:
+    """The first record of a sheet that needs a field its layout has no column for."""
+
+    first: SourceRow
+    info: FieldInfo | None
+    record_id: str | None
+    reason: str
+    count: int = 1
+    last: SourceRow | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.last = self.first
+
+
 class _RowChecker:
     """Validates one row at a time; holds the converter and per-kind field maps."""
 
     def __init__(self, source_system: str) -> None:
         self.converter = make_converter()
         self.source_system = source_system
+        self.absent: dict[tuple[str, str | None, str, str], _Absent] = {}
+
+    def _note_absent(
+        self, row: SourceRow, name: str, info: FieldInfo | None, record_id: str | None, reason: str
+    ) -> None:
+        """Count a record that needs field ``name``, which its sheet has no column for."""
+        key = (row.file, row.sheet, row.kind, name)
+        noted = self.absent.get(key)
+        if noted is None:
+            self.absent[key] = _Absent(row, info, record_id, reason)
+        elif noted.last is not row:
+            noted.count += 1
+            noted.last = row
+
+    def absent_issues(self) -> list[Issue]:
+        """One ``field-not-in-source`` warning per (file, sheet, kind, field) noted: at the
+        first record that needed it, with the number of records that did."""
+        return [
+            self._issue(
+                "field-not-in-source",
+                noted.first,
+                key[3],
+                noted.info,
+                None,
+                noted.record_id,
+                reason=noted.reason,
+                count=noted.count,
+            )
+            for key, noted in self.absent.items()
+        ]
 
     def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
         infos = field_map(row.kind)
@@ -197,6 +242,15 @@ class _RowChecker:
                 bad_fields.add(name)
                 issues.append(self._issue(raw.code, row, name, info, raw, record_id))
                 continue
+            if (
+                rule is not None
+                and rule.blank_values
+                and not is_blank(raw)
+                and normalise_text(cell_text(raw)) in rule.blank_values
+            ):
+                raw = None  # the mapping says this text means an empty cell (N/A)
+            if is_blank(raw) and rule is not None and rule.blank_as is not None:
+                raw = rule.blank_as  # the layout's own rule: read a blank as this text
             if is_blank(raw):
                 if rule is not None and rule.blank != "unknown":
                     data[name] = False if rule.blank == "no" else 0
@@ -205,13 +259,8 @@ class _RowChecker:
                 value = self._coerce(state, raw, info, rule)
             except CoercionFailed as failed:
                 bad_fields.add(name)
-                listed = {}
-                if rule is not None and rule.values_only:  # the texts the mapping lists
-                    listed = {"allowed": ", ".join(dict.fromkeys(rule.values))}
                 issues.append(
-                    self._issue(
-                        failed.code, row, name, info, raw, record_id, reason=failed.reason, **listed
-                    )
+                    self._issue(failed.code, row, name, info, raw, record_id, reason=failed.reason)
                 )
                 continue
             if value is not None:
@@ -233,7 +282,9 @@ class _RowChecker:
             return None, issues
         model: Any = self.converter.structure(nested, MODELS[row.kind])
         # the model holds the values now; keep only where they came from
-        return AcceptedRecord(row.kind, model, attrs.evolve(row, values={})), issues
+        return AcceptedRecord(
+            row.kind, model, attrs.evolve(row, values={}, extras={}, extra_cells={})
+        ), issues
 
     @staticmethod
     def _record_id(row: SourceRow) -> str | None:
@@ -255,13 +306,9 @@ class _RowChecker:
     def _scalar(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
         row, record_id = state.row, state.record_id
         if rule is not None and rule.values:
-            key = normalise_text(cell_text(raw))
-            if key in rule.values:
-                raw = rule.values[key]
-            elif rule.values_only and key not in {
-                normalise_text(cell_text(v)) for v in rule.values.values()
-            }:
-                raise CoercionFailed("code-unknown")
+            raw = rule.values.get(normalise_text(cell_text(raw)), raw)
+        if rule is not None and rule.pattern and not re.fullmatch(rule.pattern, cell_text(raw)):
+            raise CoercionFailed("format-invalid")
         try:
             if info.value_kind != "date":
                 return coerce_scalar(raw, info)
@@ -303,15 +350,15 @@ class _RowChecker:
     ) -> Issue:
         cell = row.cells.get(name) or row.sheet_columns.get(name)
         heading = (cell.heading if cell else None) or (info.title if info else name)
-        allowed = extra.pop("allowed", "")
-        if not allowed and info is not None and info.codelist:
+        allowed = ""
+        if info is not None and info.codelist:
             labels = codelist(info.codelist).labels
             allowed = ", ".join(labels.values())
         reference = cell or CellRef(row.sheet, row.row, None, None)
         return make_issue(
             code,
             file=row.file or None,
-            sheet=row.sheet,
+            sheet=reference.sheet or row.sheet,  # a cell from another sheet (an update row)
             cell=reference.cell,
             row=reference.row if reference.row is not None else row.row,
             column=heading,
@@ -343,9 +390,10 @@ class _RowChecker:
                 name = ".".join([*path, missing])
                 info = infos.get(name)
                 code = "value-conditionally-required" if conditional else "value-required"
-                if conditional and name not in row.values:
-                    # the layout has no such column: an honest layout is not an error
-                    code = "field-not-in-source"
+                if conditional and not _in_layout(row, name):
+                    # a warning once per sheet and field, counted (validate_items adds it)
+                    self._note_absent(row, name, info, record_id, reason)
+                    continue
                 yield (
                     name,
                     self._issue(
@@ -359,6 +407,14 @@ class _RowChecker:
         personal = info is None or info.personal_data != "none"
         code, reason = _schema_code(error, row.kind, list(error.schema_path), personal)
         yield name, self._issue(code, row, name, info, raw, record_id, reason=reason)
+
+
+def _in_layout(row: SourceRow, name: str) -> bool:
+    """Whether the row's sheet has a column for field ``name`` (always, for readers that
+    give no sheet columns: they are not judged by layout)."""
+    if not row.sheet_columns:
+        return True
+    return name in row.sheet_columns or name in row.cells or name in row.values
 
 
 _SCHEMA_CODES = {
@@ -495,6 +551,7 @@ def validate_items(
                 result.rejected += 1
             else:
                 result.accepted_records.append(accepted)
+    result.issues.extend(checker.absent_issues())
     return result
 
 

@@ -11,13 +11,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_LAYER = ("schemas", "models", "converter")
-VALUE_LAYER = ("coerce", "issues", "sources", "errors", "periods")
+VALUE_LAYER = ("coerce", "issues", "sources", "errors", "periods", "limits")
 """Shared value objects and value coercion: they import the model layer and each other only."""
 FACES = ("mectk.cli", "mectk.demo")  # mectk.cli_* modules are the command line too
 
 
 def _is_mectk(module: str) -> bool:
-    """``mectk`` or one of its modules (not a plugin package such as ``mectk_leeds``)."""
+    """``mectk`` or a module inside it (not a plugin package such as ``mectk_leeds``)."""
     return module == "mectk" or module.startswith("mectk.")
 
 

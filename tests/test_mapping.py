@@ -352,68 +352,133 @@ def test_the_documented_example_mapping_loads(tmp_path):
     assert [s.layout.kind for s in mapping.sheets] == ["enterprise"]
 
 
-VALUES_ONLY = """
-format = "district-sheet"
+WIDE = r"""
+format = "wide-export"
 source_types = ["csv"]
+
+[constants]
+programme_id = "W-CME"
 
 [[sheets]]
 record = "enterprise"
+header_rows = [1]
+stop_at_first_blank = true
+extra_columns = ['contacts_q[1-4]']
 
 [sheets.constants]
-programme_id = "SH-CME"
 independent = true
 legal_form = "unknown"
+cqc_status = "unknown"
 origin = "new"
 status = "developing"
-status_date = "2025-04-01"
-first_contact_date = "2025-04-01"
 
 [sheets.columns]
-enterprise_id = "Ref"
-trading_name = "Name"
-cqc_status = { heading = "CQC", values = { "Y" = "registered", "N" = "unknown" } }
+enterprise_id = "ref"
+trading_name = "name"
+first_contact_date = "engaged"
+status_date = "engaged"
+locality_id = { heading = "ward", pattern = 'E05\d{6}' }
+consent_directory = { heading = "listed", values = { "1" = true, "0" = false }, blank_as = "0" }
 
-[sheets.columns.locality_id]
-heading = "District"
-values_only = true
-values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }
+[[sheets.snapshots]]
+heading_pattern = 'vol_(?P<year>\d{4})_(?P<month>\d{2})'
+outcome_type = "volunteer_roles"
 """
 
 
-def test_values_only_refuses_unlisted_names_and_a_missing_column_is_a_warning(tmp_path):
-    mapping_path = tmp_path / "district.toml"
-    mapping_path.write_text(VALUES_ONLY, encoding="utf-8")
-    data = tmp_path / "districts.csv"
+def test_heading_patterns_extra_columns_cell_patterns_and_blank_as(tmp_path):
+    """Wide monthly columns become snapshots dated by their headings (a blank month is no
+    observation); extra columns reach the row; a cell pattern and a blank rule apply."""
+    mapping_file = tmp_path / "wide.toml"
+    mapping_file.write_text(WIDE, encoding="utf-8")
+    data = tmp_path / "wide.csv"
     data.write_text(
-        "Ref,Name,CQC,District\nA-1,One,N,Malvern\nA-2,Two,N,malvern-hills\n"
-        "A-3,Three,N,Pershore\nA-4,Four,Y,Malvern Hills\n",
-        encoding="utf-8",
+        "ref,name,engaged,ward,listed,vol_2025_04,vol_2025_05,vol_2026_02,contacts_q1,other\r\n"
+        "W-1,Tea,2025-04-01,E05000001,,1,,2,3,x\r\n"
+        "W-2,Cake,2025-04-01,E0500001,1,,,,,\r\n"
+        "\r\nFootnote\r\n",
+        encoding="utf-8-sig",
     )
-    registry = build_registry(make_plugin_manager(load_entrypoints=False))
-    registry = registry.with_mapping(load_mapping(mapping_path))
-    result = validate_files(registry, [data], format_name="district-sheet")
-    accepted = {r.model.enterprise_id: r.model for r in result.accepted_records}
-    assert {k: m.locality_id for k, m in accepted.items()} == {
-        "A-1": "malvern-hills",
-        "A-2": "malvern-hills",
-        "A-4": "malvern-hills",
-    }
-    [unknown] = [i for i in result.issues if i.code == "code-unknown"]
-    assert (unknown.cell, unknown.record_id, unknown.value) == ("D4", "A-3", "Pershore")
-    assert "malvern hills, malvern" in unknown.hint
-    # the layout has no CQC provider ID column: registered without one is a warning
-    [gap] = [i for i in result.issues if i.code == "field-not-in-source"]
-    assert (gap.severity, gap.record_id, gap.field) == ("warning", "A-4", "cqc_provider_id")
-    assert accepted["A-4"].cqc_status == "registered"
+    registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
+    result = validate_files(registry, [data], format_name="wide-export")
+    assert (result.rows_read, result.accepted, result.rejected) == (4, 3, 1)
+    assert (result.blank_rows, result.skipped_rows) == (1, 1)
+    snapshots = sorted((r.model.as_at_date, r.model.value) for r in result.accepted_records
+                       if r.kind == "outcome")  # fmt: skip
+    assert snapshots == [(datetime.date(2025, 4, 30), 1), (datetime.date(2026, 2, 28), 2)]
+    firm = next(r.model for r in result.accepted_records if r.kind == "enterprise")
+    assert firm.consent_directory is False  # blank read as "0"
+    [bad] = [i for i in result.issues if i.severity == "error"]
+    assert (bad.code, bad.cell) == ("format-invalid", "D3")
+    assert [i.column for i in result.issues if i.code == "column-unknown"] == ["other"]
+
+    from mectk.mapping import read_with_mapping
+    from mectk.sniff import sniff
+    from mectk.sources import ReadOptions, SourceRow
+
+    rows = [
+        item
+        for item in read_with_mapping(load_mapping(mapping_file), sniff(data), ReadOptions())
+        if isinstance(item, SourceRow) and item.kind == "enterprise"
+    ]
+    assert [r.extras for r in rows] == [{"contacts_q1": "3"}, {"contacts_q1": None}]
+    assert rows[0].extra_cells["contacts_q1"].cell == "I2"
 
 
-def test_values_only_without_values_is_a_usage_error(tmp_path):
+def test_a_heading_pattern_needs_year_and_month_groups(tmp_path):
     path = tmp_path / "bad.toml"
-    path.write_text(
-        VALUES_ONLY.replace(
-            'values = { "Malvern Hills" = "malvern-hills", "Malvern" = "malvern-hills" }', ""
-        ),
+    path.write_text(WIDE.replace("(?P<month>", "(?P<mon>"), encoding="utf-8")
+    with pytest.raises(UsageError, match="no named group month"):
+        load_mapping(path)
+
+
+def test_a_required_field_the_layout_lacks_is_a_warning_not_an_error(tmp_path):
+    mapping_file = tmp_path / "wide.toml"
+    mapping_file.write_text(
+        WIDE.replace('status = "developing"', 'status = "closed"'), encoding="utf-8"
+    )
+    data = tmp_path / "wide.csv"
+    data.write_text(
+        "ref,name,engaged,ward\r\nW-1,Tea,2025-04-01,E05000001\r\nW-2,Cake,2025-04-01,E05000002\r\n",
         encoding="utf-8",
     )
-    with pytest.raises(UsageError, match="values_only: there are no values"):
+    registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
+    result = validate_files(registry, [data], format_name="wide-export")
+    assert result.accepted == 2  # a closed new enterprise needs dates the layout lacks
+    # one warning per field the layout lacks, not one per row
+    found = sorted(
+        (i.severity, i.field, i.record_id, "for 2 enterprise record(s)" in i.message)
+        for i in result.issues
+        if i.code == "field-not-in-source"
+    )
+    assert found == [
+        ("warning", "closure_date", "W-1", True),
+        ("warning", "launch_date", "W-1", True),
+    ]
+
+
+def test_blank_values_are_read_as_blank_before_blank_as_applies(tmp_path):
+    """``blank_values`` says which texts are empty; ``blank_as`` what an empty cell means."""
+    mapping_file = tmp_path / "wide.toml"
+    mapping_file.write_text(
+        WIDE.replace('blank_as = "0" }', 'blank_as = "0", blank_values = ["n/a"] }'),
+        encoding="utf-8",
+    )
+    data = tmp_path / "wide.csv"
+    data.write_text(
+        "ref,name,engaged,ward,listed\r\nW-1,Tea,2025-04-01,E05000001,N/A\r\n"
+        "W-2,Cake,2025-04-01,E05000002,1\r\n",
+        encoding="utf-8",
+    )
+    registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
+    result = validate_files(registry, [data], format_name="wide-export")
+    listed = {r.model.enterprise_id: r.model.consent_directory for r in result.accepted_records}
+    assert listed == {"W-1": False, "W-2": True}
+    assert not [i for i in result.issues if i.severity == "error"]
+
+
+def test_blank_and_blank_as_together_are_refused(tmp_path):
+    path = tmp_path / "both.toml"
+    path.write_text(WIDE.replace('blank_as = "0" }', 'blank_as = "0", blank = "no" }'))
+    with pytest.raises(UsageError, match="give blank or blank_as, not both"):
         load_mapping(path)

@@ -11,7 +11,11 @@ from mectk.specs import CheckContext, CheckSpec
 
 
 def unique_ids(context: CheckContext) -> Iterator[Issue]:
-    """Each record id is used once per kind; later uses are errors pointing at the first."""
+    """Each record id is used once per kind; later uses are errors pointing at the first.
+
+    Ids that differ only in letter case or surrounding spaces (``E1`` and ``e1 ``) are the
+    same id: a person typing them means one record, and exchange partners match loosely.
+    """
     for kind in RECORD_KINDS.values():
         id_field = kind.id_field
         title = field_map(kind.name)[id_field].title
@@ -21,8 +25,9 @@ def unique_ids(context: CheckContext) -> Iterator[Issue]:
             row = record.row
             cell = row.cells.get(id_field)
             where = f"{row.sheet or ''} {cell.cell if cell else ''}".strip() or row.source_ref
-            if record_id not in first_seen:
-                first_seen[record_id] = where
+            key = str(record_id).strip().casefold()
+            if key not in first_seen:
+                first_seen[key] = where
                 continue
             yield make_issue(
                 "id-duplicate",
@@ -35,7 +40,7 @@ def unique_ids(context: CheckContext) -> Iterator[Issue]:
                 record_id=record_id,
                 value=record_id,
                 kind=kind.title.lower(),
-                first=first_seen[record_id],
+                first=first_seen[key],
             )
 
 

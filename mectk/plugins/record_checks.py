@@ -402,8 +402,13 @@ def _repeats(
             first[found] = record
 
 
+AGGREGATE = "unspecified_aggregate"
+"""Support type of imported contact counts; left out of episode-level duplicate checks."""
+
+
 def check_duplicates(context: CheckContext) -> Iterator[Issue]:
-    """Enterprises, episodes and outcomes are recorded once (rules 27, 28, 30 and 31)."""
+    """Enterprises, episodes and outcomes are recorded once (rules 27, 28, 30 and 31);
+    aggregate contact counts (``unspecified_aggregate``) are not episodes and are left out."""
     enterprises = context.records("enterprise")
     exact: set[int] = set()
     registered: dict[Key, AcceptedRecord] = {}
@@ -444,8 +449,10 @@ def check_duplicates(context: CheckContext) -> Iterator[Issue]:
             first=_where(first, "trading_name"),
         )
 
-    def episode(record: AcceptedRecord) -> Key:
+    def episode(record: AcceptedRecord) -> Key | None:
         e = record.model
+        if e.support_type == AGGREGATE:
+            return None  # a count of contacts with no detail has no episode to repeat
         when = (e.episode_date, e.support_type, e.duration_minutes)
         return (e.programme_id, e.enterprise_id, e.coordinator_id, *when)
 
