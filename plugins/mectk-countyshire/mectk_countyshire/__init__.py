@@ -1,7 +1,8 @@
 """mectk_countyshire: Countyshire County Council's formats for mectk.
 
-* input format ``county-tracker``: the CME tracker (domain.md 4.4), read by a mapping file
-  plus the Python in :mod:`mectk_countyshire.tracker`;
+* input format ``county-tracker``: the CME tracker (domain.md 4.4), read by the mapping file
+  ``county-tracker.toml`` refined by :func:`mectk_countyshire.tracker.refine`; mectk picks
+  it by the mapping's ``identify`` section when no ``--format`` is given;
 * report ``quarterly-return``: the Quarterly Monitoring Return (domain.md 4.1), in
   :mod:`mectk_countyshire.quarterly_return`;
 * sample data for ``mectk demo``: programme settings and the Q1 and Q2 trackers of 2025-26.
@@ -11,34 +12,20 @@ Only mectk's public API is used (``mectk`` and the modules in ``mectk.PUBLIC_MOD
 
 from __future__ import annotations
 
-from mectk import ReaderSpec, ReportFormatSpec, SampleSpec, Source, hookimpl
+from importlib import resources
+
+from mectk import MappingSpec, ReportFormatSpec, SampleSpec, hookimpl
 from mectk_countyshire.quarterly_return import REPORT_NAME, write_quarterly_return
 from mectk_countyshire.samples import write_samples
-from mectk_countyshire.tracker import FORMAT_NAME, identify, read_tracker, tracker_mapping
+from mectk_countyshire.tracker import MAPPING_FILE, refine
 
 __version__ = "0.1.0"
 
 
 @hookimpl
-def mectk_register_readers() -> list[ReaderSpec]:
-    """Register the ``county-tracker`` input format."""
-    return [
-        ReaderSpec(
-            name=FORMAT_NAME,
-            title=tracker_mapping().title,
-            read=read_tracker,
-            source_types=("xlsx",),
-            record_kinds=("enterprise", "outcome"),
-            description="Countyshire's CME tracker: mapping file county-tracker.toml plus "
-            "status, services and events in Python.",
-        )
-    ]
-
-
-@hookimpl
-def mectk_identify_reader(source: Source) -> str | None:
-    """Claim workbooks with a Tracker sheet holding the tracker's own headings."""
-    return FORMAT_NAME if identify(source) else None
+def mectk_register_mappings() -> list[MappingSpec]:
+    """The ``county-tracker`` layout, refined by :func:`~mectk_countyshire.tracker.refine`."""
+    return [MappingSpec(resources.files("mectk_countyshire") / MAPPING_FILE, refine=refine)]
 
 
 @hookimpl

@@ -1,7 +1,7 @@
 """Countyshire's programme settings: the council, its districts and the small-number rule.
 
 Contract: :func:`settings_rows` gives the settings as canonical-workbook rows (for
-:func:`mectk.template.write_workbook`), with each locality's aliases taken from the
+:func:`mectk.write_canonical_workbook`), with each locality's aliases taken from the
 tracker's mapping file, so that the spellings the tracker meets are kept in one place.
 Countyshire is fictional; its districts are the Worcestershire districts that domain.md
 section 4.4 uses as examples, with their GSS codes.

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mectk import SampleFile
-from mectk.template import write_workbook
+from mectk import SampleFile, write_canonical_workbook
 from mectk_countyshire.programme import settings_rows
 from mectk_countyshire.workbook import write_tracker
 
@@ -34,7 +33,7 @@ QUIRKS: tuple[tuple[str, str], ...] = (
 Q1_PLANTED: tuple[tuple[str, str], ...] = (
     *QUIRKS,
     ("date-invalid", "error: a first contact typed 31/02/2025"),
-    ("code-unknown", "error: District 'Pershore', a town, not one of the districts"),
+    ("format-invalid", "error: District 'Pershore', a town, not one of the districts"),
 )
 Q2_PLANTED: tuple[tuple[str, str], ...] = (
     *QUIRKS,
@@ -213,7 +212,7 @@ def q2_rows() -> list[dict[str, Any] | None]:
 def write_samples(folder: Path) -> Sequence[SampleFile]:
     """Write the programme settings and the Q1 and Q2 trackers into ``folder``."""
     settings = folder / SETTINGS_FILE
-    write_workbook(settings, settings_rows())
+    write_canonical_workbook(settings, settings_rows())
     q1, q2 = folder / Q1_FILE, folder / Q2_FILE
     write_tracker(q1, q1_rows())
     write_tracker(q2, q2_rows())

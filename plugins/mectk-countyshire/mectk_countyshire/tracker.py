@@ -1,8 +1,8 @@
-"""The ``county-tracker`` input format: Countyshire's CME tracker (domain.md 4.4).
+"""What Countyshire's tracker mapping cannot say, done to the rows it reads (domain.md 4.4).
 
-Contract: :func:`read_tracker` reads the workbook with the shipped mapping file
-(``county-tracker.toml``, through :mod:`mectk.mapping`) and adds only what a mapping cannot
-say, row by row:
+Contract: :func:`refine` is the ``refine`` function of the shipped mapping file
+(``county-tracker.toml``, registered as ``MappingSpec(path, refine=refine)``); it receives
+the mapping's items and changes or adds to each enterprise row:
 
 * ``Still trading?`` (``Y``, ``y``, ``N`` or blank = not known) with ``Date closed`` and
   ``Date started trading`` becomes the status and its date: a closure date means closed;
@@ -12,14 +12,17 @@ say, row by row:
 * ``CQC Reg?`` ``N`` for an enterprise giving personal care is unknown (registration may
   or may not be needed); blank is unknown;
 * ``Services offered`` parts that are not in the service code list become ``other``, each
-  reported (``county-service-other``); ``Personal Care? = Y`` adds personal care;
+  reported (``county-service-other``); ``Personal Care? = Y`` (an ``extra_columns``
+  column, so it comes with the row) adds personal care;
+* the figure columns (``extra_columns`` too) become snapshot outcomes as at the end of the
+  tracker's quarter: ``--period``'s last day when given, otherwise the quarter in the file
+  name (``CME Tracker 2025-26 Q2.xlsx`` -> 30/09/2025); with neither they are not read
+  (``as-at-missing``). A mapping's own snapshot columns cannot take their date from the
+  file name, hence these are read here. The figures of an enterprise closed by then are
+  not current, so they are noted (``county-closed-figure``) instead of read;
 * events the tracker implies: ``enterprise_launched`` for a new enterprise's launch date,
   ``enterprise_closed`` at the closure date, ``quality_standard_met`` (Doing It Right) as
-  at the tracker's date;
-* the snapshot columns' as-at date: ``--period``'s last day when given, otherwise the
-  quarter in the file name (``CME Tracker 2025-26 Q2.xlsx`` -> 30/09/2025); the figures of
-  an enterprise closed by then are not current, so they are noted
-  (``county-closed-figure``) instead of read.
+  at the tracker's date.
 
 Every value stays raw: mectk validates it and masks personal fields in what it reports.
 """
@@ -27,42 +30,46 @@ Every value stays raw: mectk validates it and masks personal fields in what it r
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 from collections.abc import Iterator, Mapping
-from importlib import resources
 from typing import Any
 
 import attrs
 
-from mectk import Issue, ReadItem, ReadOptions, Source, SourceRow, make_issue
+from mectk import CellRef, Issue, ReadItem, ReadOptions, Source, SourceRow, make_issue
 from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date, to_boolean, to_code
-from mectk.mapping import Mapping as LoadedMapping
-from mectk.mapping import load_mapping, mapping_claims, read_with_mapping
 from mectk.periods import parse_period
 
 FORMAT_NAME = "county-tracker"
 MAPPING_FILE = "county-tracker.toml"
-SHEET = "Tracker"
-HEADER_ROW = 4
-PERSONAL_CARE_HEADING = "personal care?"
+PERSONAL_CARE = "personal care?"
+"""The ``Personal Care?`` heading, normalised (an ``extra_columns`` column)."""
+FIGURES: Mapping[str, tuple[str, str | None]] = {
+    "Approx hrs per wk": ("hours_per_week", None),
+    "No. of people supported": ("people_supported_weekly", None),
+    "DP clients": ("people_supported_by_funding", "direct_payment"),
+    "Self funders": ("people_supported_by_funding", "self_funded"),
+}
+"""Heading of each figure column (an ``extra_columns`` column, matched ignoring case and
+spacing) -> (outcome type, breakdown)."""
+_FIGURE_KEYS = {" ".join(h.split()).casefold(): spec for h, spec in FIGURES.items()}
+FIGURE_EVIDENCE = "enterprise_self_report"
 EVENT_EVIDENCE = "coordinator_observation"
 """The tracker is kept by the programme's co-ordinators: the evidence of its events."""
 QUARTER_IN_NAME = re.compile(r"(20\d{2})[-/_ ](\d{2})[ _-]*Q([1-4])", re.IGNORECASE)
 DATED = frozenset({"launch_date", "closure_date"})
 """Tracker columns whose cells date an event (their date rules apply to it)."""
 DERIVED = frozenset({"status_date"})
-"""Required fields the tracker has no column for, given by this reader."""
+"""Required fields the tracker has no column for, given by this module."""
 SERVICE_OTHER = "county-service-other"
-CLOSED_FIGURE = "county-closed-figure"
-"""This plugin's own issue code: a snapshot cell of an enterprise already closed."""
 """This plugin's own issue code: a service nobody listed, recorded as Other."""
+CLOSED_FIGURE = "county-closed-figure"
+"""This plugin's own issue code: a figure of an enterprise already closed."""
 
 
-@functools.cache
-def tracker_mapping() -> LoadedMapping:
-    """The shipped mapping file, loaded and checked once."""
-    return load_mapping(resources.files("mectk_countyshire") / MAPPING_FILE)
+def _key(heading: str) -> str:
+    """A heading as matched: spacing collapsed, case ignored."""
+    return " ".join(heading.split()).casefold()
 
 
 def as_at_from_name(name: str) -> datetime.date | None:
@@ -76,53 +83,100 @@ def as_at_from_name(name: str) -> datetime.date | None:
     return parse_period(f"{first}-{second:02d}-Q{quarter}").end
 
 
-def identify(source: Source) -> bool:
-    """Whether ``source`` is a Countyshire tracker: a ``Tracker`` sheet whose header holds
-    the tracker's own headings (Still trading?, Date closed, Doing It Right signed ...)."""
-    return mapping_claims(tracker_mapping(), source)
-
-
-def read_tracker(source: Source, options: ReadOptions) -> Iterator[ReadItem]:
-    """Yield the tracker's enterprises, their snapshot outcomes and implied events."""
+def refine(items: Iterator[ReadItem], source: Source, options: ReadOptions) -> Iterator[ReadItem]:
+    """Yield the tracker's enterprises, their figures and implied events, and every other
+    item of the mapping's reader as it comes."""
     as_at = options.as_at or as_at_from_name(source.path.name)
-    options = attrs.evolve(options, as_at=as_at)
-    personal_care = _personal_care_column(source)
-    closed: dict[int, str] = {}  # row -> closure date, for enterprises closed by as_at
-    for item in read_with_mapping(tracker_mapping(), source, options):
+    undated: set[str | None] = set()  # sheets whose figures were not read (said once each)
+    for item in items:
         if isinstance(item, Issue) and item.code == "column-missing" and item.field in DERIVED:
-            continue  # no column of its own: this reader gives it from other columns
-        if isinstance(item, SourceRow) and item.kind == "enterprise":
-            when = _day(
-                item.values.get("closure_date"), item.rules.get("closure_date"), item.date1904
-            )
-            if when is not None and as_at is not None and when <= as_at.isoformat():
-                closed[item.row or 0] = when
-            yield from _enterprise(item, personal_care.get(item.row or 0), as_at)
-        elif isinstance(item, SourceRow) and item.kind == "outcome" and item.row in closed:
-            yield _closed_figure(item, closed[item.row or 0])
-        else:
+            continue  # no column of its own: given here from other columns
+        if not (isinstance(item, SourceRow) and item.kind == "enterprise"):
             yield item
+            continue
+        figures = _figure_cells(item)
+        if figures and as_at is None and item.sheet not in undated:
+            undated.add(item.sheet)
+            yield make_issue(
+                "as-at-missing",
+                file=item.file or None,
+                sheet=item.sheet,
+                column=", ".join(FIGURES),
+            )
+        yield from _enterprise(item, as_at)
+        if as_at is not None:
+            yield from _figures(item, figures, as_at)
 
 
-def _closed_figure(row: SourceRow, closed_on: str) -> Issue:
-    """The note for a snapshot cell of an enterprise closed by the tracker's date: its
-    figure is the last one it had, not a current one, so it is not taken."""
-    cell = row.cells.get("value")
+def _figure_cells(row: SourceRow) -> list[tuple[str, Any]]:
+    """(heading as in the file, cell value) of the row's non-blank figure cells."""
+    return [
+        (heading, value)
+        for heading, value in row.extras.items()
+        if _key(heading) in _FIGURE_KEYS and not is_blank(value)
+    ]
+
+
+def _figures(
+    row: SourceRow, figures: list[tuple[str, Any]], as_at: datetime.date
+) -> Iterator[ReadItem]:
+    """The row's figures as snapshot outcomes as at ``as_at``; a blank cell is no
+    observation, not zero. An enterprise closed by then has no current figures."""
+    owner = row.values.get("enterprise_id")
+    closed_on = _day(row.values.get("closure_date"), row.rules.get("closure_date"), row.date1904)
+    for heading, value in figures:
+        outcome_type, breakdown = _FIGURE_KEYS[_key(heading)]
+        suffix = f"-{breakdown}" if breakdown else ""
+        outcome_id = f"{cell_text(owner)}-{outcome_type}{suffix}-{as_at.isoformat()}"[:64]
+        where = row.extra_cells.get(heading)
+        if closed_on is not None and closed_on <= as_at.isoformat():
+            yield _closed_figure(row, where, outcome_id, value, closed_on)
+            continue
+        outcome = {
+            "outcome_id": outcome_id,
+            "programme_id": row.values.get("programme_id"),
+            "enterprise_id": owner,
+            "outcome_type": outcome_type,
+            "value": value,
+            "as_at_date": as_at,
+            "evidence_source": FIGURE_EVIDENCE,
+        }
+        if breakdown:
+            outcome["breakdown"] = breakdown
+        refs: dict[str, CellRef] = {"value": where} if where else {}
+        if "enterprise_id" in row.cells:
+            refs["enterprise_id"] = refs["outcome_id"] = row.cells["enterprise_id"]
+        yield SourceRow(
+            kind="outcome",
+            sheet=row.sheet,
+            row=row.row,
+            values=outcome,
+            cells=refs,
+            file=row.file,
+            date1904=row.date1904,
+        )
+
+
+def _closed_figure(
+    row: SourceRow, where: CellRef | None, outcome_id: str, value: Any, closed_on: str
+) -> Issue:
+    """The note for a figure of an enterprise closed by the tracker's date: it is the last
+    one it had, not a current one, so it is not taken."""
     return Issue(
         code=CLOSED_FIGURE,
         severity="info",
-        message=f"'{cell.heading if cell else 'figure'}' of enterprise "
+        message=f"'{where.heading if where else 'figure'}' of enterprise "
         f"'{cell_text(row.values.get('enterprise_id'))}' was not read as a current figure: "
         f"the enterprise closed on {closed_on}.",
         hint="Nothing to do; clear the cell if the tracker should not show it.",
         file=row.file or None,
         sheet=row.sheet,
-        cell=cell.cell if cell else None,
+        cell=where.cell if where else None,
         row=row.row,
-        column=cell.heading if cell else None,
+        column=where.heading if where else None,
         field="value",
-        record_id=cell_text(row.values.get("outcome_id")),
-        value=cell_text(row.values.get("value")),
+        record_id=outcome_id,
+        value=cell_text(value),
     )
 
 
@@ -137,9 +191,7 @@ def _yes_no(raw: Any) -> str | None:
         return cell_text(raw)
 
 
-def _enterprise(
-    row: SourceRow, personal_care: tuple[str, Any] | None, as_at: datetime.date | None
-) -> Iterator[ReadItem]:
+def _enterprise(row: SourceRow, as_at: datetime.date | None) -> Iterator[ReadItem]:
     values = dict(row.values)
     cells = dict(row.cells)
     rules = dict(row.rules)
@@ -147,19 +199,21 @@ def _enterprise(
     record_id = None if is_blank(owner) else cell_text(owner)
     services, notes = _services(row, values.get("services"), record_id)
     yield from notes
-    answer = _yes_no(personal_care[1] if personal_care else None)
-    if answer not in ("y", "n", None) and personal_care is not None:
-        letter, value = personal_care
+    heading = next((h for h in row.extras if _key(h) == PERSONAL_CARE), None)
+    care = row.extras.get(heading) if heading else None
+    answer = _yes_no(care)
+    if answer not in ("y", "n", None) and heading is not None:
+        where = row.extra_cells.get(heading)
         yield make_issue(
             "boolean-invalid",
             severity="warning",  # the row stands: its services say what it offers
             file=row.file or None,
             sheet=row.sheet,
-            cell=f"{letter}{row.row}",
+            cell=where.cell if where else None,
             row=row.row,
-            column="Personal Care?",
+            column=heading,
             record_id=record_id,
-            value=cell_text(value),
+            value=cell_text(care),
         )
     if answer == "y" and "personal_care" not in services:
         services.append("personal_care")
@@ -322,40 +376,3 @@ def _origin(raw: Any) -> str | None:
         return to_code(raw, "origin")
     except CoercionFailed:
         return None  # reported when the enterprise is validated
-
-
-def _personal_care_column(source: Source) -> dict[int, tuple[str, Any]]:
-    """Row number -> (column letter, value) of the ``Personal Care?`` cell: the one column
-    the mapping hands to no field (mectk derives personal care from the services)."""
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
-
-    try:
-        workbook = load_workbook(source.path, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - the mapping reader reports an unreadable file
-        return {}
-    try:
-        names = {n.casefold(): n for n in workbook.sheetnames}
-        if SHEET.casefold() not in names:
-            return {}
-        sheet = workbook[names[SHEET.casefold()]]
-        column: int | None = None
-        found: dict[int, tuple[str, Any]] = {}
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if number == HEADER_ROW:
-                column = next(
-                    (
-                        i
-                        for i, c in enumerate(cells)
-                        if isinstance(c, str)
-                        and " ".join(c.split()).casefold() == PERSONAL_CARE_HEADING
-                    ),
-                    None,
-                )
-                if column is None:
-                    return {}
-            elif column is not None and column < len(cells) and not is_blank(cells[column]):
-                found[number] = (get_column_letter(column + 1), cells[column])
-        return found
-    finally:
-        workbook.close()

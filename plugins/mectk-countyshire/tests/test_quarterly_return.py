@@ -20,9 +20,9 @@ from mectk_countyshire.programme import settings_rows
 from mectk_countyshire.quarterly_return import shown_name, write_quarterly_return
 from mectk_countyshire.workbook import write_tracker
 
+from mectk import write_canonical_workbook
 from mectk.metrics import load_current, report_context
 from mectk.periods import parse_period
-from mectk.template import write_workbook
 
 D = datetime.date
 BASE = {"Postcode": "WR10 1PT", "Services offered": "Cleaning", "Personal Care?": "N",
@@ -92,7 +92,7 @@ def returns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("return")
     settings = dict(settings_rows())
     settings["programme"] = [{**settings["programme"][0], "suppression_threshold": 3}]
-    write_workbook(folder / "settings.xlsx", settings)
+    write_canonical_workbook(folder / "settings.xlsx", settings)
     write_tracker(folder / "CME Tracker 2025-26 Q1.xlsx", q1())
     write_tracker(folder / "CME Tracker 2025-26 Q2.xlsx", q2())
     for names in (
