@@ -16,26 +16,9 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from mectk.cli_support import err_console, guarded, print_json
+from mectk.cli_support import db_option, err_console, guarded, json_option, print_json
 
-DEFAULT_DB = "mectk.db"
-"""Same as :data:`mectk.register.DEFAULT_DB`, without importing SQLAlchemy at start-up."""
 _SHOWN_ISSUES = 20
-
-
-def _db_option(function: Any) -> Any:
-    return click.option(
-        "--db",
-        default=DEFAULT_DB,
-        show_default=True,
-        envvar="MECTK_DB",
-        metavar="URL",
-        help="The register: an SQLAlchemy URL or a file path (SQLite); env MECTK_DB.",
-    )(function)
-
-
-def _json_option(function: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(function)
 
 
 def _trust_option(function: Any) -> Any:
@@ -93,8 +76,8 @@ def add_exchange_commands(group: click.Group) -> None:
     )
     @click.option("--producer", metavar="NAME", help="The producing organisation's name.")
     @click.option("--producer-id", metavar="ORG_ID", help="Its org-id, such as GB-COH-08123456.")
-    @_db_option
-    @_json_option
+    @db_option
+    @json_option
     @guarded
     def export_command(
         out: Path,
@@ -147,7 +130,7 @@ def add_exchange_commands(group: click.Group) -> None:
     @group.command("verify")
     @click.argument("package", type=click.Path(path_type=Path))
     @_trust_option
-    @_json_option
+    @json_option
     @guarded
     def verify_command(package: Path, trust: tuple[Path, ...], as_json: bool) -> None:
         """Check a package's safety, checksums, schemas, references and signature."""
@@ -174,8 +157,8 @@ def add_exchange_commands(group: click.Group) -> None:
         help="Decide conflicts: take their version, or keep ours.",
     )
     @_trust_option
-    @_db_option
-    @_json_option
+    @db_option
+    @json_option
     @guarded
     def receive_command(
         package: Path, prefer: str | None, trust: tuple[Path, ...], db: str, as_json: bool
@@ -213,7 +196,7 @@ def add_exchange_commands(group: click.Group) -> None:
 
     @keys_group.command("new")
     @click.argument("name", type=click.Path(path_type=Path))
-    @_json_option
+    @json_option
     @guarded
     def keys_new_command(name: Path, as_json: bool) -> None:
         """Write an Ed25519 key pair: NAME.key (private, mode 0600) and NAME.pub."""

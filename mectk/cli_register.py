@@ -18,25 +18,6 @@ from rich.table import Table
 
 from mectk import __version__
 
-DEFAULT_DB = "mectk.db"
-"""Same as :data:`mectk.register.DEFAULT_DB`; repeated so that ``mectk --help`` and the
-other commands do not import SQLAlchemy (about 150 ms) unless they use the register."""
-
-
-def _db_option(function: Any) -> Any:
-    return click.option(
-        "--db",
-        default=DEFAULT_DB,
-        show_default=True,
-        envvar="MECTK_DB",
-        metavar="URL",
-        help="The register: an SQLAlchemy URL or a file path (SQLite); env MECTK_DB.",
-    )(function)
-
-
-def _json_option(function: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(function)
-
 
 def _short(value: Any) -> str:
     if isinstance(value, list | tuple):
@@ -47,16 +28,16 @@ def _short(value: Any) -> str:
 def add_register_commands(group: click.Group) -> None:
     """Add ``import``, ``batches``, ``show`` and ``diff`` to ``group`` (the ``mectk`` CLI)."""
     from mectk.cli import _reading_setup, read_options, render_result
+    from mectk.cli_support import db_option, guarded, json_option
     from mectk.cli_support import err_console as _err
-    from mectk.cli_support import guarded
     from mectk.cli_support import print_json as _print_json
 
     @group.command("import")
     @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
     @read_options
-    @_db_option
+    @db_option
     @click.option("--force", is_flag=True, help="Import files already imported, as a new batch.")
-    @_json_option
+    @json_option
     @guarded
     def import_command(
         files: tuple[Path, ...],
@@ -102,8 +83,8 @@ def add_register_commands(group: click.Group) -> None:
         sys.exit(0 if result.valid else 1)
 
     @group.command("batches")
-    @_db_option
-    @_json_option
+    @db_option
+    @json_option
     @guarded
     def batches_command(db: str, as_json: bool) -> None:
         """List the import batches in the register, oldest first."""
@@ -142,11 +123,11 @@ def add_register_commands(group: click.Group) -> None:
 
     @group.command("show")
     @click.argument("enterprise_id")
-    @_db_option
+    @db_option
     @click.option(
         "--include-personal", is_flag=True, help="Show personal-data fields instead of ***."
     )
-    @_json_option
+    @json_option
     @guarded
     def show_command(enterprise_id: str, db: str, include_personal: bool, as_json: bool) -> None:
         """Show an enterprise: current state, each version with its batch, and its cells."""
@@ -222,11 +203,11 @@ def add_register_commands(group: click.Group) -> None:
         metavar="BATCH",
         help="The batch to compare the current state with.",
     )
-    @_db_option
+    @db_option
     @click.option(
         "--include-personal", is_flag=True, help="Show personal-data fields instead of ***."
     )
-    @_json_option
+    @json_option
     @guarded
     def diff_command(since: int, db: str, include_personal: bool, as_json: bool) -> None:
         """Enterprises added, changed (field by field) and closed since batch BATCH."""

@@ -17,11 +17,8 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from mectk.cli_support import err_console, guarded, print_json
+from mectk.cli_support import db_option, err_console, guarded, json_option, print_json
 from mectk.errors import MectkError
-
-DEFAULT_DB = "mectk.db"
-"""Same as :data:`mectk.register.DEFAULT_DB`, without importing SQLAlchemy at start-up."""
 
 
 def add_report_commands(group: click.Group) -> None:
@@ -35,14 +32,7 @@ def add_report_commands(group: click.Group) -> None:
         metavar="P",
         help="2025-26, 2025-26-Q2 or 2025-04-01..2025-06-30.",
     )
-    @click.option(
-        "--db",
-        default=DEFAULT_DB,
-        show_default=True,
-        envvar="MECTK_DB",
-        metavar="URL",
-        help="The register: an SQLAlchemy URL or a file path (SQLite); env MECTK_DB.",
-    )
+    @db_option
     @click.option(
         "-o",
         "--output",
@@ -58,7 +48,7 @@ def add_report_commands(group: click.Group) -> None:
         show_default=True,
         help="Who the report is for: external (suppressed, nothing listed) or council.",
     )
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+    @json_option
     @guarded
     def report_command(
         name: str, period: str, db: str, out: Path, profile: str, as_json: bool

@@ -73,3 +73,25 @@ def guarded(command: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
+
+
+DEFAULT_DB = "mectk.db"
+"""Same as :data:`mectk.register.DEFAULT_DB`; repeated so that ``mectk --help`` and the
+commands that do not use the register never import SQLAlchemy (about 150 ms)."""
+
+
+def db_option(function: F) -> F:
+    """The ``--db URL`` option every register command shares (env ``MECTK_DB``)."""
+    return click.option(
+        "--db",
+        default=DEFAULT_DB,
+        show_default=True,
+        envvar="MECTK_DB",
+        metavar="URL",
+        help="The register: an SQLAlchemy URL or a file path (SQLite); env MECTK_DB.",
+    )(function)
+
+
+def json_option(function: F) -> F:
+    """The ``--json`` flag: one JSON document on stdout (parameter ``as_json``)."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(function)

@@ -12,11 +12,8 @@ import secrets
 import click
 from rich.markup import escape
 
-from mectk.cli_support import err_console, guarded
+from mectk.cli_support import db_option, err_console, guarded
 from mectk.errors import UsageError
-
-DEFAULT_DB = "mectk.db"
-"""Same as :data:`mectk.register.DEFAULT_DB`, without importing SQLAlchemy at start-up."""
 
 
 def is_loopback(host: str) -> bool:
@@ -33,14 +30,7 @@ def add_web_commands(group: click.Group) -> None:
     """Add ``serve`` to ``group`` (the ``mectk`` CLI)."""
 
     @group.command("serve")
-    @click.option(
-        "--db",
-        default=DEFAULT_DB,
-        show_default=True,
-        envvar="MECTK_DB",
-        metavar="URL",
-        help="The register: an SQLAlchemy URL or a file path (SQLite); env MECTK_DB.",
-    )
+    @db_option
     @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
     @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
     @click.option(

@@ -220,7 +220,10 @@ def test_sigkill_mid_import_leaves_the_register_as_it_was(mectk, tmp_path: Path,
 def test_the_cli_module_does_not_import_sqlalchemy_until_used():
     from mectk.register import DEFAULT_DB
 
-    code = "import sys, mectk.cli_register as c; print('sqlalchemy' in sys.modules, c.DEFAULT_DB)"
+    code = (
+        "import sys, mectk.cli, mectk.cli_support as c; "
+        "print('sqlalchemy' in sys.modules, c.DEFAULT_DB)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", DEFAULT_DB]
