@@ -8,17 +8,19 @@ they report rejects the record it names.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
-import attrs
 import jsonschema
 from attrs import define, field, frozen
 
+from mectk.accepted import AcceptedRecords, as_accepted_records
 from mectk.coerce import (
     CoercionFailed,
     cell_text,
@@ -86,7 +88,9 @@ class ValidationResult:
     blank_rows: int = 0
     skipped_rows: int = 0
     column_maps: list[ColumnMapping] = field(factory=list)
-    accepted_records: list[AcceptedRecord] = field(factory=list)
+    accepted_records: AcceptedRecords = field(
+        factory=AcceptedRecords, converter=as_accepted_records
+    )
     rejected: int = 0
     issues: list[Issue] = field(factory=list)
     checks: list[CheckSummary] = field(factory=list)
@@ -103,7 +107,7 @@ class ValidationResult:
 
     def record_counts(self) -> dict[str, int]:
         """Accepted records by kind."""
-        return dict(Counter(r.kind for r in self.accepted_records))
+        return self.accepted_records.counts()
 
     def as_json(self, *, version: str, max_issues: int | None = None) -> dict[str, Any]:
         """The ``--json`` document of design.md section 5."""
@@ -160,62 +164,185 @@ def _shown_value(info: FieldInfo | None, raw: Any) -> Any:
     return str(raw)
 
 
-@define
-class _RowState:
-    """What checking one row gathers: its issues and the fields given as estimates."""
+_MEMO_LIMIT = 4096
+"""Distinct text values remembered per column: code lists, dates and Yes/No repeat, so
+most cells are coerced once per file; the cap bounds memory for free-text columns."""
 
-    row: SourceRow
-    record_id: str | None
-    issues: list[Issue] = field(factory=list)
-    estimated: set[str] = field(factory=set)
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+
+
+class _Coerced(NamedTuple):
+    """What coercing one non-blank cell gave; equal text cells of a column give the same.
+
+    ``notes`` are (code, value shown) issues to report at the cell even when the value is
+    used (``code-unmapped``, ``date-estimated``); ``failure`` is the (code, reason) that
+    makes the cell bad. Multi-value results are tuples (the record gets a list).
+    """
+
+    value: Any
+    notes: tuple[tuple[str, Any], ...]
+    estimated: bool
+    failure: tuple[str, str] | None
+
+
+class _Column:
+    """One field of one sheet's rows: its schema facts, its mapping rule and a memo."""
+
+    __slots__ = ("blank", "date1904", "dotted", "info", "memo", "rule")
+
+    def __init__(self, info: FieldInfo, rule: ColumnRule | None, date1904: bool) -> None:
+        self.info = info
+        self.rule = rule
+        self.date1904 = date1904
+        self.dotted = "." in info.name
+        self.blank: Any = None  # the value a blank cell stands for, if the mapping says
+        if rule is not None and rule.blank != "unknown":
+            self.blank = False if rule.blank == "no" else 0
+        self.memo: dict[str, _Coerced] = {}
+
+    def coerce(self, raw: Any) -> _Coerced:
+        """Coerce one non-blank, non-problem cell (text results are remembered)."""
+        if type(raw) is str:
+            found = self.memo.get(raw)
+            if found is None:
+                found = self._coerce(raw)
+                if len(self.memo) < _MEMO_LIMIT:
+                    self.memo[raw] = found
+            return found
+        return self._coerce(raw)
+
+    def _coerce(self, raw: Any) -> _Coerced:
+        notes: list[tuple[str, Any]] = []
+        estimated: list[bool] = []
+        info, rule = self.info, self.rule
+        try:
+            if not info.multi:
+                value = self._scalar(raw, notes, estimated)
+            else:
+                out: list[Any] = []
+                for part in split_multi(raw, info, rule.separators if rule else ()):
+                    item = self._scalar(part, notes, estimated)
+                    if item is not None and item not in out:
+                        out.append(item)
+                value = tuple(out) or None
+        except CoercionFailed as failed:
+            return _Coerced(None, tuple(notes), bool(estimated), (failed.code, failed.reason))
+        return _Coerced(value, tuple(notes), bool(estimated), None)
+
+    def _scalar(self, raw: Any, notes: list[tuple[str, Any]], estimated: list[bool]) -> Any:
+        info, rule = self.info, self.rule
+        if rule is not None and rule.values:
+            raw = rule.values.get(normalise_text(cell_text(raw)), raw)
+        try:
+            if info.value_kind != "date":
+                return coerce_scalar(raw, info)
+            formats = rule.date_formats if rule else ()
+            value, note = read_date(raw, formats=formats, date1904=self.date1904)
+        except CoercionFailed as failed:
+            if failed.code == "code-unknown" and not info.required:
+                notes.append(("code-unmapped", raw))
+                return None
+            raise
+        if note is not None:
+            notes.append((note, raw))
+            if note == "date-estimated":
+                estimated.append(True)
+        return value
+
+
+class _Plan:
+    """How to check the rows of one kind read with one set of column rules."""
+
+    __slots__ = ("columns", "date1904", "infos", "kind", "rules")
+
+    def __init__(self, kind: str, rules: Mapping[str, ColumnRule], date1904: bool) -> None:
+        self.kind = kind
+        self.rules = rules  # held so that its id, part of the cache key, stays unique
+        self.date1904 = date1904
+        self.infos = field_map(kind)
+        self.columns: dict[str, _Column] = {}
+
+    def column(self, name: str, row: SourceRow) -> _Column:
+        info = self.infos.get(name)
+        if info is None:
+            msg = (
+                f"the reader of {row.file or 'a file'} gave {row.kind} records a field "
+                f"'{name}', which {row.kind} records do not have"
+            )
+            raise PluginError(msg, hint="This is a bug in the format's plugin.")
+        column = self.columns[name] = _Column(info, self.rules.get(name), self.date1904)
+        return column
+
+
+@functools.cache
+def _read_only(kind: str) -> tuple[str, ...]:
+    return tuple(n for n, i in field_map(kind).items() if i.read_only)
 
 
 class _RowChecker:
-    """Validates one row at a time; holds the converter and per-kind field maps."""
+    """Validates one row at a time; holds the converter and a plan per kind and rules."""
 
     def __init__(self, source_system: str) -> None:
         self.converter = make_converter()
         self.source_system = source_system
+        self._plans: dict[tuple[str, int, bool], _Plan] = {}
+        self._structure: dict[str, Any] = {}
+
+    def _plan(self, row: SourceRow) -> _Plan:
+        rules = row.rules
+        key = (row.kind, id(rules) if rules else 0, row.date1904)
+        plan = self._plans.get(key)
+        if plan is None or (rules and plan.rules is not rules):
+            if len(self._plans) >= 64:  # readers that make rules per row: stay bounded
+                self._plans.clear()
+            plan = self._plans[key] = _Plan(row.kind, rules, row.date1904)
+        return plan
 
     def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
-        infos = field_map(row.kind)
+        plan = self._plan(row)
+        columns = plan.columns
         record_id = self._record_id(row)
-        state = _RowState(row, record_id)
-        issues = state.issues
+        issues: list[Issue] = []
         bad_fields: set[str] = set()
+        estimated: list[str] = []
         data: dict[str, Any] = {}
+        dotted = False
         for name, raw in row.values.items():
-            info = infos.get(name)
-            if info is None:
-                msg = (
-                    f"the reader of {row.file or 'a file'} gave {row.kind} records a field "
-                    f"'{name}', which {row.kind} records do not have"
-                )
-                raise PluginError(msg, hint="This is a bug in the format's plugin.")
-            rule = row.rules.get(name)
+            column = columns.get(name) or plan.column(name, row)
+            if raw is None or (type(raw) is str and not raw.strip()):
+                if column.blank is not None:
+                    data[name] = column.blank
+                continue
             if isinstance(raw, CellProblem):
                 bad_fields.add(name)
-                issues.append(self._issue(raw.code, row, name, info, raw, record_id))
+                issues.append(self._issue(raw.code, row, name, column.info, raw, record_id))
                 continue
-            if is_blank(raw):
-                if rule is not None and rule.blank != "unknown":
-                    data[name] = False if rule.blank == "no" else 0
+            if type(raw) is not str and is_blank(raw):  # a str subclass
+                if column.blank is not None:
+                    data[name] = column.blank
                 continue
-            try:
-                value = self._coerce(state, raw, info, rule)
-            except CoercionFailed as failed:
+            value, notes, is_estimate, failure = column.coerce(raw)
+            for code, shown in notes:
+                issues.append(self._issue(code, row, name, column.info, shown, record_id))
+            if is_estimate:
+                estimated.append(name)
+            if failure is not None:
                 bad_fields.add(name)
                 issues.append(
-                    self._issue(failed.code, row, name, info, raw, record_id, reason=failed.reason)
+                    self._issue(
+                        failure[0], row, name, column.info, raw, record_id, reason=failure[1]
+                    )
                 )
                 continue
             if value is not None:
-                data[name] = value
-        for name in state.estimated:
+                data[name] = list(value) if column.info.multi else value
+                dotted = dotted or column.dotted
+        infos = plan.infos
+        for name in estimated:
             if f"{name}_estimated" in infos:
                 data.setdefault(f"{name}_estimated", True)
         self._derive(row, data)
-        nested = _nest(data)
+        nested = _nest(data) if dotted else data
         reported: set[tuple[str, str]] = set()
         errors = () if fast_validity(row.kind)(nested) else validator(row.kind).iter_errors(nested)
         for error in errors:
@@ -224,11 +351,27 @@ class _RowChecker:
                 if name not in bad_fields and (issue.code, name) not in reported:
                     reported.add((issue.code, name))
                     issues.append(issue)
-        if any(i.severity == "error" for i in issues):
+        if issues and any(i.severity == "error" for i in issues):
             return None, issues
-        model: Any = self.converter.structure(nested, MODELS[row.kind])
+        structure = self._structure.get(row.kind)
+        if structure is None:
+            structure = self._structure[row.kind] = self.converter.get_structure_hook(
+                MODELS[row.kind]
+            )
+        model: Any = structure(nested, MODELS[row.kind])
         # the model holds the values now; keep only where they came from
-        return AcceptedRecord(row.kind, model, attrs.evolve(row, values={})), issues
+        kept = SourceRow(
+            row.kind,
+            row.sheet,
+            row.row,
+            _NO_VALUES,
+            row.cells,
+            row.file,
+            row.sheet_columns,
+            row.rules,
+            row.date1904,
+        )
+        return AcceptedRecord(row.kind, model, kept), issues
 
     @staticmethod
     def _record_id(row: SourceRow) -> str | None:
@@ -237,41 +380,9 @@ class _RowChecker:
             return None
         return cell_text(raw)
 
-    def _coerce(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
-        if not info.multi:
-            return self._scalar(state, raw, info, rule)
-        out: list[Any] = []
-        for part in split_multi(raw, info, rule.separators if rule else ()):
-            value = self._scalar(state, part, info, rule)
-            if value is not None and value not in out:
-                out.append(value)
-        return out or None
-
-    def _scalar(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
-        row, record_id = state.row, state.record_id
-        if rule is not None and rule.values:
-            raw = rule.values.get(normalise_text(cell_text(raw)), raw)
-        try:
-            if info.value_kind != "date":
-                return coerce_scalar(raw, info)
-            formats = rule.date_formats if rule else ()
-            value, note = read_date(raw, formats=formats, date1904=row.date1904)
-        except CoercionFailed as failed:
-            if failed.code == "code-unknown" and not info.required:
-                state.issues.append(
-                    self._issue("code-unmapped", row, info.name, info, raw, record_id)
-                )
-                return None
-            raise
-        if note is not None:
-            state.issues.append(self._issue(note, row, info.name, info, raw, record_id))
-            if note == "date-estimated":
-                state.estimated.add(info.name)
-        return value
-
     def _derive(self, row: SourceRow, data: dict[str, Any]) -> None:
         infos = field_map(row.kind)
-        for name in [n for n, i in infos.items() if i.read_only]:
+        for name in _read_only(row.kind):
             data.pop(name, None)
         if "source_system" in infos:
             data["source_system"] = self.source_system
@@ -440,10 +551,10 @@ def _file_of(result: ValidationResult) -> str | None:
 
 @frozen
 class _Context:
-    by_kind: Mapping[str, Sequence[AcceptedRecord]]
+    store: AcceptedRecords
 
     def records(self, kind: str) -> Sequence[AcceptedRecord]:
-        return self.by_kind.get(kind, ())
+        return self.store.of_kind(kind)
 
 
 def validate_items(
@@ -533,10 +644,7 @@ def run_checks(
     ``checks`` are specs, or (plugin name, spec) pairs so that a failing check is named
     with its plugin.
     """
-    by_kind: dict[str, list[AcceptedRecord]] = {}
-    for record in result.accepted_records:
-        by_kind.setdefault(record.kind, []).append(record)
-    context = _Context(by_kind)
+    context = _Context(result.accepted_records)
     rejected: set[tuple[str | None, str | None, int | None, str | None]] = set()
     for item in checks:
         owner, check = item if isinstance(item, tuple) else ("?", item)
@@ -563,12 +671,9 @@ def run_checks(
         )
     if not rejected:
         return
-    kept = []
-    for record in result.accepted_records:
+
+    def named(record: AcceptedRecord) -> bool:
         model_id = getattr(record.model, RECORD_KINDS[record.kind].id_field, None)
-        key = _record_key(record.row.file, record.row.sheet, record.row.row, model_id)
-        if key in rejected:
-            result.rejected += 1
-        else:
-            kept.append(record)
-    result.accepted_records = kept
+        return _record_key(record.row.file, record.row.sheet, record.row.row, model_id) in rejected
+
+    result.rejected += result.accepted_records.remove_where(named)

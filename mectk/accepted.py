@@ -1,0 +1,309 @@
+"""Accepted records in bounded memory, and repeated keys found in 8 bytes a record.
+
+:class:`AcceptedRecords` is what :attr:`mectk.validation.ValidationResult.accepted_records`
+holds. It keeps the first ``memory_limit`` records as objects; later ones are packed
+(each model as the tuple of its attribute values, each row as its sheet and row number)
+into batches pickled to an unnamed temporary file, which the operating system deletes
+when it is closed. Iterating reads them back in reading order, so memory does not grow
+with the file; the cost is decoding (about 5 us a record) on each pass.
+
+:func:`repeated_hashes` lets a check that looks for repeated keys (duplicate ids, the same
+company number twice) keep 8 bytes per record instead of every key: a first pass collects
+hashes, and only records whose hash repeats are compared exactly in a second pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import pickle
+import tempfile
+from array import array
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from types import MappingProxyType
+from typing import IO, Any, overload
+
+import attrs
+
+from mectk.sources import RowCells, SourceRow
+from mectk.specs import AcceptedRecord
+
+MEMORY_RECORDS = 20_000
+"""Accepted records kept as objects before the rest are packed to a temporary file."""
+BATCH_RECORDS = 1_000
+"""Records per pickled batch."""
+_MAX_ORIGINS = 4_096
+"""Sheets (kind, file, sheet, columns, rules) remembered; rows of others are kept whole."""
+_NO_VALUES: MappingProxyType[str, Any] = MappingProxyType({})
+_EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+
+
+class _Codec:
+    """Packs a slotted attrs model into the tuple of its attribute values and back."""
+
+    def __init__(self, cls: type) -> None:
+        names = tuple(a.name for a in attrs.fields(cls))
+        self.cls = cls
+        getter = operator.attrgetter(*names)
+        self.pack: Callable[[Any], tuple[Any, ...]] = (
+            getter if len(names) > 1 else (lambda model: (getter(model),))
+        )
+        lines = [f"    setter(model, {name!r}, values[{i}])" for i, name in enumerate(names)]
+        source = "\n".join(
+            ["def unpack(values):", "    model = new(cls)", *lines, "    return model"]
+        )
+        namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+        namespace["setter"] = object.__setattr__
+        exec(compile(source, f"<unpack {cls.__name__}>", "exec"), namespace)
+        self.unpack: Callable[[tuple[Any, ...]], Any] = namespace["unpack"]
+
+
+def _packable(cls: type) -> bool:
+    """attrs classes whose state is exactly their fields (no cached hash)."""
+    return attrs.has(cls) and "__attrs_cached_hash__" not in getattr(cls, "__slots__", ())
+
+
+Origin = tuple[str, str | None, str, Any, Any, bool]
+
+
+class AcceptedRecords(Sequence[AcceptedRecord]):
+    """Accepted records in reading order: appended during validation, read back in passes.
+
+    A :class:`~collections.abc.Sequence` (``len``, iteration, ``records[i]``, which walks
+    the records) with :meth:`append`, :meth:`counts` per kind, :meth:`of_kind` views for
+    cross-record checks, and :meth:`remove_where` for records that checks reject.
+    """
+
+    def __init__(
+        self, records: Iterable[AcceptedRecord] = (), *, memory_limit: int | None = None
+    ) -> None:
+        self.memory_limit = MEMORY_RECORDS if memory_limit is None else memory_limit
+        self._memory: list[AcceptedRecord] = []
+        self._pending: list[tuple[Any, ...]] = []
+        self._batches: list[tuple[int, int, int, int, frozenset[str]]] = []  # offset, size,
+        # first sequence number, count, kinds
+        self._file: IO[bytes] | None = None
+        self._size = 0
+        self._counts: Counter[str] = Counter()
+        self._removed: set[int] = set()
+        self._codecs: dict[type, int] = {}
+        self._codec_list: list[_Codec] = []
+        self._origins: dict[tuple[Any, ...], int] = {}
+        self._origin_list: list[Origin] = []
+        for record in records:
+            self.append(record)
+
+    # ---- writing ---------------------------------------------------------------------
+
+    def append(self, record: AcceptedRecord) -> None:
+        """Add a record at the end."""
+        self._counts[record.kind] += 1
+        if len(self._memory) < self.memory_limit and not self._batches and not self._pending:
+            self._memory.append(record)
+            return
+        self._pending.append(self._pack(record))
+        if len(self._pending) >= BATCH_RECORDS:
+            self._flush()
+
+    def _pack(self, record: AcceptedRecord) -> tuple[Any, ...]:
+        model, row = record.model, record.row
+        cls = type(model)
+        codec = self._codecs.get(cls)
+        if codec is None:
+            codec = self._codecs[cls] = len(self._codec_list) if _packable(cls) else -1
+            if codec >= 0:
+                self._codec_list.append(_Codec(cls))
+        packed_model = self._codec_list[codec].pack(model) if codec >= 0 else model
+        origin = self._origin(row)
+        if origin < 0:
+            return (record.kind, codec, packed_model, -1, row, None)
+        cells = row.cells
+        # RowCells made from the sheet's own columns are rebuilt from them when read
+        if (
+            isinstance(cells, RowCells)
+            and type(cells) is RowCells
+            and cells._columns is row.sheet_columns
+            and cells._row == row.row
+        ):
+            return (record.kind, codec, packed_model, origin, row.row, None)
+        return (record.kind, codec, packed_model, origin, row.row, cells)
+
+    def _origin(self, row: SourceRow) -> int:
+        if row.values:
+            return -1
+        columns = row.sheet_columns or _EMPTY
+        rules = row.rules or _EMPTY
+        key = (row.kind, row.sheet, row.file, id(columns), id(rules), row.date1904)
+        found = self._origins.get(key)
+        if found is None:
+            if len(self._origin_list) >= _MAX_ORIGINS:
+                return -1
+            found = self._origins[key] = len(self._origin_list)
+            self._origin_list.append((row.kind, row.sheet, row.file, columns, rules, row.date1904))
+        return found
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="mectk-records-")  # noqa: SIM115 - kept open
+        blob = pickle.dumps(self._pending, protocol=pickle.HIGHEST_PROTOCOL)
+        self._file.seek(self._size)
+        self._file.write(blob)
+        first = len(self._memory) + sum(b[3] for b in self._batches)
+        kinds = frozenset(item[0] for item in self._pending)
+        self._batches.append((self._size, len(blob), first, len(self._pending), kinds))
+        self._size += len(blob)
+        self._pending = []
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def _unpack(self, item: tuple[Any, ...]) -> AcceptedRecord:
+        kind, codec, packed_model, origin, number, cells = item
+        model = self._codec_list[codec].unpack(packed_model) if codec >= 0 else packed_model
+        if origin < 0:
+            return AcceptedRecord(kind, model, number)
+        row_kind, sheet, file, columns, rules, date1904 = self._origin_list[origin]
+        row = SourceRow(
+            row_kind,
+            sheet,
+            number,
+            _NO_VALUES,
+            RowCells(columns, number) if cells is None else cells,
+            file,
+            columns,
+            rules,
+            date1904,
+        )
+        return AcceptedRecord(kind, model, row)
+
+    def _walk(self, kind: str | None) -> Iterator[tuple[int, AcceptedRecord]]:
+        """(sequence number, record) of every record (of ``kind``), removed ones included."""
+        for number, record in enumerate(self._memory):
+            if kind is None or record.kind == kind:
+                yield number, record
+        for offset, size, first, _, kinds in list(self._batches):
+            if kind is not None and kind not in kinds:
+                continue
+            assert self._file is not None
+            self._file.seek(offset)
+            items = pickle.loads(self._file.read(size))  # our own file, written above
+            yield from self._decoded(items, first, kind)
+        first = len(self._memory) + sum(b[3] for b in self._batches)
+        yield from self._decoded(list(self._pending), first, kind)
+
+    def _decoded(
+        self, items: list[tuple[Any, ...]], first: int, kind: str | None
+    ) -> Iterator[tuple[int, AcceptedRecord]]:
+        for number, item in enumerate(items, first):
+            if kind is None or item[0] == kind:
+                yield number, self._unpack(item)
+
+    def _iter_kind(self, kind: str | None) -> Iterator[AcceptedRecord]:
+        if kind is not None and not self._counts.get(kind):
+            return
+        removed = self._removed
+        for number, record in self._walk(kind):
+            if number not in removed:
+                yield record
+
+    def __iter__(self) -> Iterator[AcceptedRecord]:
+        return self._iter_kind(None)
+
+    def __len__(self) -> int:
+        return self._counts.total()
+
+    @overload
+    def __getitem__(self, index: int) -> AcceptedRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[AcceptedRecord]: ...
+    def __getitem__(self, index: int | slice) -> AcceptedRecord | Sequence[AcceptedRecord]:
+        return _item(self, index)
+
+    def __repr__(self) -> str:
+        return f"AcceptedRecords({len(self)} records: {dict(self._counts)})"
+
+    def counts(self) -> dict[str, int]:
+        """Records by kind, in the order kinds were first seen."""
+        return {kind: n for kind, n in self._counts.items() if n}
+
+    def of_kind(self, kind: str) -> Sequence[AcceptedRecord]:
+        """The records of ``kind`` in reading order, as a re-iterable view."""
+        return _KindView(self, kind)
+
+    def count_of(self, kind: str) -> int:
+        """How many records of ``kind`` there are."""
+        return self._counts.get(kind, 0)
+
+    def remove_where(self, rejected: Callable[[AcceptedRecord], bool]) -> int:
+        """Drop the records for which ``rejected`` is true; return how many."""
+        dropped = 0
+        for number, record in self._walk(None):
+            if number not in self._removed and rejected(record):
+                self._removed.add(number)
+                self._counts[record.kind] -= 1
+                dropped += 1
+        return dropped
+
+    def close(self) -> None:
+        """Delete the temporary file now rather than when the store is collected."""
+        if self._file is not None:
+            self._file.close()
+
+
+class _KindView(Sequence[AcceptedRecord]):
+    """The records of one kind of an :class:`AcceptedRecords`, read on each iteration."""
+
+    __slots__ = ("_kind", "_store")
+
+    def __init__(self, store: AcceptedRecords, kind: str) -> None:
+        self._store = store
+        self._kind = kind
+
+    def __iter__(self) -> Iterator[AcceptedRecord]:
+        return self._store._iter_kind(self._kind)
+
+    def __len__(self) -> int:
+        return self._store.count_of(self._kind)
+
+    @overload
+    def __getitem__(self, index: int) -> AcceptedRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[AcceptedRecord]: ...
+    def __getitem__(self, index: int | slice) -> AcceptedRecord | Sequence[AcceptedRecord]:
+        return _item(self, index)
+
+
+def _item(
+    records: Sequence[AcceptedRecord], index: int | slice
+) -> AcceptedRecord | Sequence[AcceptedRecord]:
+    """``records[index]`` by walking the records (they are not held in memory)."""
+    if isinstance(index, slice):
+        return list(records)[index]
+    size = len(records)
+    position = index + size if index < 0 else index
+    if not 0 <= position < size:
+        msg = "record index out of range"
+        raise IndexError(msg)
+    for number, record in enumerate(records):
+        if number == position:
+            return record
+    raise IndexError(index)  # pragma: no cover - len and iteration agree
+
+
+def as_accepted_records(value: Iterable[AcceptedRecord]) -> AcceptedRecords:
+    """``value`` itself when it is an :class:`AcceptedRecords`, else a new one holding it."""
+    return value if isinstance(value, AcceptedRecords) else AcceptedRecords(value)
+
+
+def repeated_hashes(keys: Iterable[Hashable | None]) -> frozenset[int]:
+    """The hashes that occur more than once among ``keys`` (``None`` is skipped).
+
+    Holds 8 bytes per key (plus a sorted copy while it works); a key whose hash is not in
+    the result occurs once, so callers compare exactly only keys whose hash is.
+    """
+    hashes = array("q", (hash(k) for k in keys if k is not None))
+    ordered = sorted(hashes)
+    del hashes
+    return frozenset(a for a, b in itertools.pairwise(ordered) if a == b)
