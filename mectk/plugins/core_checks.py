@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mectk.accepted import repeated_hashes
 from mectk.hookspecs import hookimpl
 from mectk.issues import Issue, make_issue
 from mectk.schemas import RECORD_KINDS, field_map
@@ -11,13 +12,22 @@ from mectk.specs import CheckContext, CheckSpec
 
 
 def unique_ids(context: CheckContext) -> Iterator[Issue]:
-    """Each record id is used once per kind; later uses are errors pointing at the first."""
+    """Each record id is used once per kind; later uses are errors pointing at the first.
+
+    Only ids whose hash repeats are held (see :func:`mectk.accepted.repeated_hashes`).
+    """
     for kind in RECORD_KINDS.values():
         id_field = kind.id_field
         title = field_map(kind.name)[id_field].title
+        records = context.records(kind.name)
+        repeated = repeated_hashes(getattr(r.model, id_field) for r in records)
+        if not repeated:
+            continue
         first_seen: dict[str, str] = {}
-        for record in context.records(kind.name):
+        for record in records:
             record_id = getattr(record.model, id_field)
+            if hash(record_id) not in repeated:
+                continue
             row = record.row
             cell = row.cells.get(id_field)
             where = f"{row.sheet or ''} {cell.cell if cell else ''}".strip() or row.source_ref

@@ -12,10 +12,11 @@ import datetime
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from mectk.accepted import repeated_hashes
 from mectk.hookspecs import hookimpl
 from mectk.issues import MASK, Issue, Severity, make_issue
 from mectk.schemas import RECORD_KINDS, codelist, field_map, load_schema
@@ -125,17 +126,41 @@ def _programmes(context: CheckContext) -> dict[str, Any]:
     return {r.model.programme_id: r.model for r in context.records("programme")}
 
 
-def _enterprises(context: CheckContext) -> dict[Key, AcceptedRecord]:
-    """(programme id, enterprise id) -> the first accepted enterprise with that id."""
-    found: dict[Key, AcceptedRecord] = {}
+class _Firm(NamedTuple):
+    """What outcome checks need of an enterprise (not the whole record, to save memory)."""
+
+    enterprise_id: str
+    status: str
+    launch_date: datetime.date | None
+    closure_date: datetime.date | None
+    paid_workers: int | None
+    unpaid_workers: int | None
+
+
+def _enterprises(context: CheckContext) -> dict[Key, _Firm]:
+    """(programme id, enterprise id) -> the first accepted enterprise with that id.
+
+    Empty when the run has no outcomes, the only records that look enterprises up.
+    """
+    found: dict[Key, _Firm] = {}
+    if not context.records("outcome"):
+        return found
     for record in context.records("enterprise"):
-        found.setdefault((record.model.programme_id, record.model.enterprise_id), record)
+        e = record.model
+        key = (e.programme_id, e.enterprise_id)
+        if key not in found:
+            found[key] = _Firm(
+                e.enterprise_id,
+                e.status,
+                e.launch_date,
+                e.closure_date,
+                e.paid_workers,
+                e.unpaid_workers,
+            )
     return found
 
 
-def _enterprise_of(
-    record: AcceptedRecord, enterprises: Mapping[Key, AcceptedRecord]
-) -> AcceptedRecord | None:
+def _enterprise_of(record: AcceptedRecord, enterprises: Mapping[Key, _Firm]) -> _Firm | None:
     return enterprises.get((record.model.programme_id, record.model.enterprise_id))
 
 
@@ -270,9 +295,9 @@ def _straddles_year(record: AcceptedRecord, start_month: int) -> Iterator[Issue]
         yield _issue("date-order", record, "period_end", reason=reason)
 
 
-def _against_lifecycle(record: AcceptedRecord, enterprise: AcceptedRecord) -> Iterator[Issue]:
+def _against_lifecycle(record: AcceptedRecord, firm: _Firm) -> Iterator[Issue]:
     """Snapshots fall between launch and closure; sustained_12_months a year after launch."""
-    outcome, firm = record.model, enterprise.model
+    outcome = record.model
     as_at, launch, closure = outcome.as_at_date, firm.launch_date, firm.closure_date
     name = f"enterprise '{firm.enterprise_id}'"
     if temporal_kinds().get(outcome.outcome_type) == "snapshot":
@@ -294,8 +319,9 @@ def _against_lifecycle(record: AcceptedRecord, enterprise: AcceptedRecord) -> It
                 "as_at_date",
                 reason=f"is after {name} closed ({_iso(closure)})",
             )
-    year_on = launch + datetime.timedelta(days=365) if launch is not None else None
-    if outcome.outcome_type == "sustained_12_months" and year_on and as_at < year_on:
+    if outcome.outcome_type != "sustained_12_months" or launch is None:
+        return
+    if as_at < launch + datetime.timedelta(days=365):
         reason = f"is less than 365 days after {name} launched ({_iso(launch)})"
         yield _issue("date-order", record, "as_at_date", reason=reason)
 
@@ -314,7 +340,8 @@ def check_status(context: CheckContext) -> Iterator[Issue]:
         if programme is not None:
             yield from _over_cap(record, programme)
     enterprises = _enterprises(context)
-    launches: dict[Key, list[AcceptedRecord]] = defaultdict(list)
+    # (programme, enterprise) -> where the first launch is, and the breakdowns launched
+    launches: dict[Key, tuple[str, list[Any]]] = {}
     for record in context.records("outcome"):
         outcome = record.model
         enterprise = _enterprise_of(record, enterprises)
@@ -322,27 +349,32 @@ def check_status(context: CheckContext) -> Iterator[Issue]:
             enterprise is not None
             and outcome.outcome_type in ("hours_per_week", "people_supported_weekly")
             and outcome.value > 0
-            and enterprise.model.status in PRE_TRADING
+            and enterprise.status in PRE_TRADING
         ):
             yield _issue(
                 "status-inconsistent",
                 record,
                 "value",
                 enterprise=outcome.enterprise_id,
-                status=codelist("enterprise_status").label(enterprise.model.status),
+                status=codelist("enterprise_status").label(enterprise.status),
             )
         if outcome.outcome_type == "enterprise_launched" and outcome.enterprise_id is not None:
-            earlier = launches[(outcome.programme_id, outcome.enterprise_id)]
+            key = (outcome.programme_id, outcome.enterprise_id)
+            earlier = launches.get(key)
+            if earlier is None:
+                where = f"{_record_id(record)} at {_where(record, 'outcome_type')}"
+                launches[key] = (where, [outcome.breakdown])
+                continue
             # a repeat with the same breakdown is an outcome-duplicate (duplicates check)
-            if earlier and all(e.model.breakdown != outcome.breakdown for e in earlier):
+            if all(b != outcome.breakdown for b in earlier[1]):
                 yield _issue(
                     "launch-repeated",
                     record,
                     "outcome_type",
                     enterprise=outcome.enterprise_id,
-                    first=f"{_record_id(earlier[0])} at {_where(earlier[0], 'outcome_type')}",
+                    first=earlier[0],
                 )
-            earlier.append(record)
+            earlier[1].append(outcome.breakdown)
 
 
 def _over_cap(record: AcceptedRecord, programme: Any) -> Iterator[Issue]:
@@ -386,15 +418,27 @@ def _registration(field: str, value: str) -> str:
     return text
 
 
+def _identity(record: AcceptedRecord) -> Key:
+    """Where a record came from and its id: stable across passes over the records."""
+    row = record.row
+    return (row.file, row.sheet, row.row, _record_id(record))
+
+
 def _repeats(
-    records: Iterable[AcceptedRecord],
+    records: Sequence[AcceptedRecord],
     key: Callable[[AcceptedRecord], Key | None],
 ) -> Iterator[tuple[AcceptedRecord, AcceptedRecord]]:
-    """(later, first) for each record whose key an earlier record already had."""
+    """(later, first) for each record whose key an earlier record already had.
+
+    Two passes when any key hash repeats, holding only those records' keys.
+    """
+    repeated = repeated_hashes(key(r) for r in records)
+    if not repeated:
+        return
     first: dict[Key, AcceptedRecord] = {}
     for record in records:
         found = key(record)
-        if found is None:
+        if found is None or hash(found) not in repeated:
             continue
         if found in first:
             yield record, first[found]
@@ -402,35 +446,43 @@ def _repeats(
             first[found] = record
 
 
+def _registrations(record: AcceptedRecord) -> list[Key]:
+    """(programme, field, normalised number) for each registration number given."""
+    firm = record.model
+    return [
+        (firm.programme_id, field, _registration(field, value))
+        for field in REGISTRATION_FIELDS
+        if (value := getattr(firm, field)) is not None
+    ]
+
+
 def check_duplicates(context: CheckContext) -> Iterator[Issue]:
     """Enterprises, episodes and outcomes are recorded once (rules 27, 28, 30 and 31)."""
     enterprises = context.records("enterprise")
-    exact: set[int] = set()
-    registered: dict[Key, AcceptedRecord] = {}
-    for record in enterprises:
-        match: tuple[str, AcceptedRecord] | None = None
-        for field in REGISTRATION_FIELDS:
-            value = getattr(record.model, field)
-            if value is None:
+    exact: set[Key] = set()
+    repeated = repeated_hashes(k for r in enterprises for k in _registrations(r))
+    # registration key -> (id, where) of the first enterprise with it, for repeated keys
+    registered: dict[Key, tuple[str | None, str]] = {}
+    for record in enterprises if repeated else ():
+        match: tuple[str, tuple[str | None, str]] | None = None
+        for key in _registrations(record):
+            if hash(key) not in repeated:
                 continue
-            key = (record.model.programme_id, field, _registration(field, value))
-            first = registered.setdefault(key, record)
-            if match is None and first is not record:
-                match = field, first
+            earlier = registered.get(key)
+            if earlier is None:
+                registered[key] = (_record_id(record), _where(record, key[1]))
+            elif match is None:
+                match = key[1], earlier
         if match is not None:
-            exact.add(id(record))
-            field, first = match
+            exact.add(_identity(record))
+            field, (first_id, first_where) = match
             yield _issue(
-                "duplicate-enterprise",
-                record,
-                field,
-                first_id=_record_id(first),
-                first=_where(first, field),
+                "duplicate-enterprise", record, field, first_id=first_id, first=first_where
             )
 
     def named(record: AcceptedRecord) -> Key | None:
         firm = record.model
-        if id(record) in exact or firm.base_postcode is None:
+        if firm.base_postcode is None or (exact and _identity(record) in exact):
             return None
         postcode = " ".join(firm.base_postcode.upper().split())
         return (firm.programme_id, normalise_name(firm.trading_name), postcode)
@@ -528,20 +580,21 @@ def check_ranges(context: CheckContext) -> Iterator[Issue]:
 def _outcome_ranges(context: CheckContext) -> Iterator[Issue]:
     enterprises = _enterprises(context)
     funding: dict[Key, Decimal] = defaultdict(Decimal)
-    weekly: dict[Key, AcceptedRecord] = {}
-    for record in context.records("outcome"):
+    weekly: dict[Key, Any] = {}  # key -> the first people-supported-weekly value
+    outcomes = context.records("outcome")
+    for record in outcomes:
         o = record.model
         firm = _enterprise_of(record, enterprises)
         key = (o.programme_id, o.enterprise_id, o.as_at_date)
         if o.outcome_type == "people_supported_by_funding":
             funding[key] += o.value
         elif o.outcome_type == "people_supported_weekly":
-            weekly.setdefault(key, record)
+            weekly.setdefault(key, o.value)
             if o.value > 150:
                 reason = "more than 150 people a week is unusual for a micro-enterprise"
                 yield _issue("out-of-plausible-range", record, "value", reason=reason)
         elif o.outcome_type == "hours_per_week":
-            workers = _headcount(firm.model) if firm is not None else None
+            workers = _headcount(firm) if firm is not None else None
             if o.value > 400:
                 reason = "more than 400 hours a week for one enterprise"
             elif workers is not None and o.value > 60 * max(1, workers):
@@ -549,8 +602,12 @@ def _outcome_ranges(context: CheckContext) -> Iterator[Issue]:
             else:
                 continue
             yield _issue("out-of-plausible-range", record, "value", reason=reason)
-    for key, record in weekly.items():
-        if key in funding and funding[key] > record.model.value:
+    over = {key for key, value in weekly.items() if key in funding and funding[key] > value}
+    for record in outcomes if over else ():
+        o = record.model
+        key = (o.programme_id, o.enterprise_id, o.as_at_date)
+        if o.outcome_type == "people_supported_weekly" and key in over:
+            over.discard(key)  # the first such outcome of the key, as before
             yield _issue(
                 "funding-exceeds-total",
                 record,
