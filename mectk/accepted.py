@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import itertools
 import operator
-import pickle
-import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from types import MappingProxyType
-from typing import IO, Any, overload
+from typing import Any, overload
 
 import attrs
 
 from mectk.sources import RowCells, SourceRow
 from mectk.specs import AcceptedRecord
+from mectk.spill import SpillFile
 
 MEMORY_RECORDS = 20_000
 """Accepted records kept as objects before the rest are packed to a temporary file."""
@@ -81,10 +80,9 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
         self.memory_limit = MEMORY_RECORDS if memory_limit is None else memory_limit
         self._memory: list[AcceptedRecord] = []
         self._pending: list[tuple[Any, ...]] = []
-        self._batches: list[tuple[int, int, int, int, frozenset[str]]] = []  # offset, size,
-        # first sequence number, count, kinds
-        self._file: IO[bytes] | None = None
-        self._size = 0
+        # ((offset, size) in the spill file, first sequence number, count, kinds)
+        self._batches: list[tuple[tuple[int, int], int, int, frozenset[str]]] = []
+        self._spill = SpillFile()
         self._counts: Counter[str] = Counter()
         self._removed: set[int] = set()
         self._codecs: dict[type, int] = {}
@@ -146,15 +144,10 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
     def _flush(self) -> None:
         if not self._pending:
             return
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="mectk-records-")  # noqa: SIM115 - kept open
-        blob = pickle.dumps(self._pending, protocol=pickle.HIGHEST_PROTOCOL)
-        self._file.seek(self._size)
-        self._file.write(blob)
-        first = len(self._memory) + sum(b[3] for b in self._batches)
+        where = self._spill.write(self._pending)
+        first = len(self._memory) + sum(b[2] for b in self._batches)
         kinds = frozenset(item[0] for item in self._pending)
-        self._batches.append((self._size, len(blob), first, len(self._pending), kinds))
-        self._size += len(blob)
+        self._batches.append((where, first, len(self._pending), kinds))
         self._pending = []
 
     # ---- reading ---------------------------------------------------------------------
@@ -183,14 +176,10 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
         for number, record in enumerate(self._memory):
             if kind is None or record.kind == kind:
                 yield number, record
-        for offset, size, first, _, kinds in list(self._batches):
-            if kind is not None and kind not in kinds:
-                continue
-            assert self._file is not None
-            self._file.seek(offset)
-            items = pickle.loads(self._file.read(size))  # our own file, written above
-            yield from self._decoded(items, first, kind)
-        first = len(self._memory) + sum(b[3] for b in self._batches)
+        for where, first, _, kinds in list(self._batches):
+            if kind is None or kind in kinds:
+                yield from self._decoded(self._spill.read(where), first, kind)
+        first = len(self._memory) + sum(b[2] for b in self._batches)
         yield from self._decoded(list(self._pending), first, kind)
 
     def _decoded(
@@ -232,6 +221,11 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
         """The records of ``kind`` in reading order, as a re-iterable view."""
         return _KindView(self, kind)
 
+    @property
+    def spilled(self) -> int:
+        """How many records (removed ones included) are packed rather than kept as objects."""
+        return sum(b[2] for b in self._batches) + len(self._pending)
+
     def count_of(self, kind: str) -> int:
         """How many records of ``kind`` there are."""
         return self._counts.get(kind, 0)
@@ -245,11 +239,6 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
                 self._counts[record.kind] -= 1
                 dropped += 1
         return dropped
-
-    def close(self) -> None:
-        """Delete the temporary file now rather than when the store is collected."""
-        if self._file is not None:
-            self._file.close()
 
 
 class _KindView(Sequence[AcceptedRecord]):
@@ -303,7 +292,43 @@ def repeated_hashes(keys: Iterable[Hashable | None]) -> frozenset[int]:
     Holds 8 bytes per key (plus a sorted copy while it works); a key whose hash is not in
     the result occurs once, so callers compare exactly only keys whose hash is.
     """
-    hashes = array("q", (hash(k) for k in keys if k is not None))
+    return repeated_among(array("q", (hash(k) for k in keys if k is not None)))
+
+
+def repeated_among(hashes: Iterable[int]) -> frozenset[int]:
+    """The values that occur more than once in ``hashes`` (an ``array("q")`` of hashes)."""
     ordered = sorted(hashes)
-    del hashes
     return frozenset(a for a, b in itertools.pairwise(ordered) if a == b)
+
+
+class KeyHashes:
+    """The hash of one key per record, in the records' order: 9 bytes a record.
+
+    For checks that find repeated keys in two passes: the first adds each record's key
+    (or ``None``), the second compares exactly only the records for which
+    :meth:`maybe_repeated` is true, since the others' keys occur once.
+    """
+
+    def __init__(self) -> None:
+        self._hashes = array("q")
+        self._present = bytearray()
+        self._repeated: frozenset[int] | None = None
+
+    def add(self, key: Hashable | None) -> None:
+        """Add the next record's key."""
+        self._hashes.append(0 if key is None else hash(key))
+        self._present.append(key is not None)
+        self._repeated = None
+
+    def repeated(self) -> frozenset[int]:
+        """Hashes that more than one present key has."""
+        if self._repeated is None:
+            present = self._present
+            self._repeated = repeated_among(
+                array("q", (h for i, h in enumerate(self._hashes) if present[i]))
+            )
+        return self._repeated
+
+    def maybe_repeated(self, index: int) -> bool:
+        """False when the key of record ``index`` (counted from 0) occurs once or is None."""
+        return bool(self._present[index]) and self._hashes[index] in self.repeated()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 import jsonschema
 from attrs import define, field, frozen
@@ -29,10 +29,12 @@ from mectk.coerce import (
     read_date,
     split_multi,
 )
-from mectk.converter import make_converter
+from mectk.converter import make_validated_converter
 from mectk.errors import PluginError
 from mectk.fast_check import fast_validity
+from mectk.issue_log import IssueLog, as_issue_log
 from mectk.issues import MASK, Issue, make_issue
+from mectk.jsonio import dumps
 from mectk.models import MODELS
 from mectk.schemas import (
     RECORD_KINDS,
@@ -92,7 +94,7 @@ class ValidationResult:
         factory=AcceptedRecords, converter=as_accepted_records
     )
     rejected: int = 0
-    issues: list[Issue] = field(factory=list)
+    issues: IssueLog = field(factory=IssueLog, converter=as_issue_log)
     checks: list[CheckSummary] = field(factory=list)
 
     @property
@@ -103,15 +105,43 @@ class ValidationResult:
     @property
     def valid(self) -> bool:
         """True when no issue is an error."""
-        return not any(i.severity == "error" for i in self.issues)
+        return not self.issues.has_errors
 
     def record_counts(self) -> dict[str, int]:
         """Accepted records by kind."""
         return self.accepted_records.counts()
 
     def as_json(self, *, version: str, max_issues: int | None = None) -> dict[str, Any]:
-        """The ``--json`` document of design.md section 5."""
+        """The ``--json`` document of design.md section 5 (``issues`` last).
+
+        It lists the issues in memory; :meth:`write_json` writes the same text while
+        reading them one at a time.
+        """
+        document = self._json_head(version=version, max_issues=max_issues)
         shown = self.issues if max_issues is None else self.issues[:max_issues]
+        document["issues"] = [i.as_json() for i in shown]
+        return document
+
+    def write_json(self, out: TextIO, *, version: str, max_issues: int | None = None) -> None:
+        """Write ``dumps(self.as_json(...))`` to ``out``, one issue at a time."""
+        head = dumps({**self._json_head(version=version, max_issues=max_issues), "issues": []})
+        if not head.endswith('"issues": []\n}'):  # pragma: no cover - as_json puts it last
+            msg = "the issues must be the last key of the JSON document"
+            raise AssertionError(msg)
+        if not self.issues or max_issues == 0:
+            out.write(head)
+            return
+        out.write(head[: -len("[]\n}")] + "[")
+        separator = "\n"
+        for issue in itertools.islice(self.issues, max_issues):
+            item = dumps(issue.as_json()).replace("\n", "\n    ")
+            out.write(f"{separator}    {item}")
+            separator = ",\n"
+        out.write("\n  ]\n}")
+
+    def _json_head(self, *, version: str, max_issues: int | None) -> dict[str, Any]:
+        total = len(self.issues)
+        shown = total if max_issues is None else min(total, max_issues)
         return {
             "mectk_version": version,
             "valid": self.valid,
@@ -123,7 +153,7 @@ class ValidationResult:
                 "accepted": self.accepted,
                 "rejected": self.rejected,
                 "records": self.record_counts(),
-                "issues": dict(Counter(i.code for i in self.issues)),
+                "issues": self.issues.counts(),
             },
             "columns": [
                 {
@@ -138,8 +168,7 @@ class ValidationResult:
                 for letter, heading, name, how in m.columns
             ],
             "checks": [c.as_json() for c in self.checks],
-            "issues_truncated": len(shown) < len(self.issues),
-            "issues": [i.as_json() for i in shown],
+            "issues_truncated": shown < total,
         }
 
 
@@ -166,7 +195,10 @@ def _shown_value(info: FieldInfo | None, raw: Any) -> Any:
 
 _MEMO_LIMIT = 4096
 """Distinct text values remembered per column: code lists, dates and Yes/No repeat, so
-most cells are coerced once per file; the cap bounds memory for free-text columns."""
+most cells are coerced once per file. The cap bounds memory."""
+_MEMO_TRIAL = 256
+"""A column whose first this many distinct texts took more than twice as many cells to
+appear (names, ids, e-mail addresses) is not remembered at all."""
 
 _NO_VALUES: Mapping[str, Any] = MappingProxyType({})
 
@@ -188,7 +220,7 @@ class _Coerced(NamedTuple):
 class _Column:
     """One field of one sheet's rows: its schema facts, its mapping rule and a memo."""
 
-    __slots__ = ("blank", "date1904", "dotted", "info", "memo", "rule")
+    __slots__ = ("blank", "date1904", "direct", "dotted", "info", "memo", "rule", "texts")
 
     def __init__(self, info: FieldInfo, rule: ColumnRule | None, date1904: bool) -> None:
         self.info = info
@@ -198,20 +230,38 @@ class _Column:
         self.blank: Any = None  # the value a blank cell stands for, if the mapping says
         if rule is not None and rule.blank != "unknown":
             self.blank = False if rule.blank == "no" else 0
-        self.memo: dict[str, _Coerced] = {}
+        self.memo: dict[str, _Coerced] | None = {}
+        self.texts = 0  # text cells seen while the memo is on trial
+        # a plain single-value field needs no notes: call its coercion directly and take
+        # the full path only when it fails (to report exactly as the full path does)
+        plain = not info.multi and info.value_kind != "date" and not (rule and rule.values)
+        self.direct: Callable[[Any], Any] | None = (
+            functools.partial(coerce_scalar, info=info) if plain else None
+        )
 
     def coerce(self, raw: Any) -> _Coerced:
         """Coerce one non-blank, non-problem cell (text results are remembered)."""
-        if type(raw) is str:
-            found = self.memo.get(raw)
-            if found is None:
-                found = self._coerce(raw)
-                if len(self.memo) < _MEMO_LIMIT:
-                    self.memo[raw] = found
-            return found
-        return self._coerce(raw)
+        memo = self.memo
+        if memo is None or type(raw) is not str:
+            return self._coerce(raw)
+        found = memo.get(raw)
+        if found is None:
+            found = self._coerce(raw)
+            size = len(memo)
+            if size < _MEMO_LIMIT:
+                memo[raw] = found
+            if size == _MEMO_TRIAL and self.texts < 2 * _MEMO_TRIAL:
+                self.memo = None  # mostly distinct values: remembering them does not pay
+        if len(memo) <= _MEMO_TRIAL:
+            self.texts += 1
+        return found
 
     def _coerce(self, raw: Any) -> _Coerced:
+        if self.direct is not None:
+            try:
+                return _Coerced(self.direct(raw), (), False, None)
+            except CoercionFailed:
+                pass
         notes: list[tuple[str, Any]] = []
         estimated: list[bool] = []
         info, rule = self.info, self.rule
@@ -283,7 +333,7 @@ class _RowChecker:
     """Validates one row at a time; holds the converter and a plan per kind and rules."""
 
     def __init__(self, source_system: str) -> None:
-        self.converter = make_converter()
+        self.converter = make_validated_converter()
         self.source_system = source_system
         self._plans: dict[tuple[str, int, bool], _Plan] = {}
         self._structure: dict[str, Any] = {}
@@ -386,8 +436,10 @@ class _RowChecker:
             data.pop(name, None)
         if "source_system" in infos:
             data["source_system"] = self.source_system
-        if "source_ref" in infos and row.source_ref:
-            data["source_ref"] = row.source_ref[:300]
+        if "source_ref" in infos:
+            source_ref = row.source_ref
+            if source_ref:
+                data["source_ref"] = source_ref[:300]
         if row.kind == "enterprise":
             _derive_enterprise(data)
 
@@ -566,32 +618,42 @@ def validate_items(
     """Validate one reader's stream into ``result`` (a new one if None) and return it."""
     result = result if result is not None else ValidationResult()
     checker = _RowChecker(source_system)
-    for item in items:
-        if isinstance(item, BlankRow):
-            result.blank_rows += 1
-        elif isinstance(item, SkippedRow):
-            result.skipped_rows += 1
-            result.issues.append(
-                make_issue(
-                    "row-skipped",
-                    file=_file_of(result),
-                    sheet=item.sheet,
-                    row=item.row,
-                    reason=item.reason,
+    counts = [0, 0, 0, 0]  # rows read, rejected, blank, skipped: added to result at the end
+    accept = result.accepted_records.append
+    add_issues = result.issues.extend
+    try:
+        for item in items:
+            if isinstance(item, SourceRow):
+                counts[0] += 1
+                accepted, issues = checker.check(item)
+                if issues:
+                    add_issues(issues)
+                if accepted is None:
+                    counts[1] += 1
+                else:
+                    accept(accepted)
+            elif isinstance(item, BlankRow):
+                counts[2] += 1
+            elif isinstance(item, SkippedRow):
+                counts[3] += 1
+                result.issues.append(
+                    make_issue(
+                        "row-skipped",
+                        file=_file_of(result),
+                        sheet=item.sheet,
+                        row=item.row,
+                        reason=item.reason,
+                    )
                 )
-            )
-        elif isinstance(item, ColumnMapping):
-            result.column_maps.append(item)
-        elif isinstance(item, Issue):
-            result.issues.append(item)
-        else:
-            result.rows_read += 1
-            accepted, issues = checker.check(item)
-            result.issues.extend(issues)
-            if accepted is None:
-                result.rejected += 1
+            elif isinstance(item, ColumnMapping):
+                result.column_maps.append(item)
             else:
-                result.accepted_records.append(accepted)
+                result.issues.append(item)
+    finally:
+        result.rows_read += counts[0]
+        result.rejected += counts[1]
+        result.blank_rows += counts[2]
+        result.skipped_rows += counts[3]
     return result
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from mectk.accepted import repeated_hashes
+from mectk.accepted import KeyHashes, repeated_among
 from mectk.hookspecs import hookimpl
 from mectk.issues import MASK, Issue, Severity, make_issue
 from mectk.schemas import RECORD_KINDS, codelist, field_map, load_schema
@@ -198,8 +199,8 @@ def check_references(context: CheckContext) -> Iterator[Issue]:
     """Ids naming other records name accepted records of this run (rules 1 and 2)."""
     for kind, field, target in REFERENCES:
         targets = context.records(target)
-        if not targets:
-            continue  # the run carries no such records: nothing to check against
+        if not targets or not context.records(kind):
+            continue  # nothing to check against, or nothing to check
         scoped = "programme_id" in field_map(target)
         id_field = RECORD_KINDS[target].id_field
         known = {
@@ -226,59 +227,83 @@ def _not_before(record: AcceptedRecord, earlier: str, later: str) -> Iterator[Is
         yield _issue("date-order", record, later, reason=reason)
 
 
-def _implausible_dates(context: CheckContext, today: datetime.date) -> Iterator[Issue]:
+def _implausible(
+    record: AcceptedRecord, dated: list[str], today: datetime.date, latest: datetime.date
+) -> Iterator[Issue]:
     """Dates from 2007 to a year ahead; older only for what predates the programme."""
-    latest = _a_year_after(today)
-    for kind in RECORD_KINDS:
-        dated = [f.name for f in field_map(kind).values() if f.value_kind == "date"]
-        for record in context.records(kind):
-            established = kind == "enterprise" and record.model.origin == "established"
-            for field in dated:
-                value = _get(record.model, field)
-                historic = field == "council.valid_from" or (established and field == "launch_date")
-                if value is None:
-                    continue
-                if value < EARLIEST and not historic:
-                    reason = f"before {_iso(EARLIEST)}, when the first programmes began"
-                elif value > latest and (kind, field) not in PLANNED_DATES:
-                    reason = f"more than a year after today ({_iso(today)})"
-                else:
-                    continue
-                yield _issue("date-implausible", record, field, reason=reason)
+    kind = record.kind
+    established = kind == "enterprise" and record.model.origin == "established"
+    for field in dated:
+        value = _get(record.model, field)
+        historic = field == "council.valid_from" or (established and field == "launch_date")
+        if value is None:
+            continue
+        if value < EARLIEST and not historic:
+            reason = f"before {_iso(EARLIEST)}, when the first programmes began"
+        elif value > latest and (kind, field) not in PLANNED_DATES:
+            reason = f"more than a year after today ({_iso(today)})"
+        else:
+            continue
+        yield _issue("date-implausible", record, field, reason=reason)
+
+
+def _enterprise_order(record: AcceptedRecord) -> Iterator[Issue]:
+    yield from _not_before(record, "launch_date", "closure_date")
+    yield from _not_before(record, "first_contact_date", "closure_date")
+    if record.model.origin == "new":
+        yield from _not_before(record, "first_contact_date", "launch_date")
+    yield from _not_before(record, "first_contact_date", "status_date")
+
+
+def _episode_order(
+    record: AcceptedRecord, programmes: Mapping[str, Any], today: datetime.date
+) -> Iterator[Issue]:
+    yield from _not_before(record, "episode_date", "end_date")
+    episode_date = record.model.episode_date
+    programme = programmes.get(record.model.programme_id)
+    if episode_date > today:
+        yield _issue("date-order", record, "episode_date", reason=f"is after today ({_iso(today)})")
+    elif programme and episode_date < programme.start_date - datetime.timedelta(days=90):
+        start = _iso(programme.start_date)
+        reason = f"is more than 90 days before the programme started ({start})"
+        yield _issue("date-order", record, "episode_date", reason=reason)
+
+
+def _outcome_order(
+    record: AcceptedRecord, programmes: Mapping[str, Any], enterprises: Mapping[Key, _Firm]
+) -> Iterator[Issue]:
+    outcome = record.model
+    yield from _not_before(record, "period_start", "period_end")
+    programme = programmes.get(outcome.programme_id)
+    yield from _straddles_year(record, programme.fy_start_month if programme else 4)
+    enterprise = _enterprise_of(record, enterprises)
+    if enterprise is not None and outcome.as_at_date is not None:
+        yield from _against_lifecycle(record, enterprise)
 
 
 def check_dates(context: CheckContext) -> Iterator[Issue]:
-    """Dates are plausible and in order within and across records (rules 6, 7, 9, 10, 12)."""
+    """Dates are plausible and in order within and across records (rules 6, 7, 9, 10, 12).
+
+    One pass over each kind: every ``date-implausible`` issue comes first, then the
+    ``date-order`` issues of enterprises, support episodes and outcomes, in that order.
+    """
     today = datetime.date.today()  # noqa: DTZ011 - plausibility is judged by the local date
-    yield from _implausible_dates(context, today)
-    for record in context.records("enterprise"):
-        yield from _not_before(record, "launch_date", "closure_date")
-        yield from _not_before(record, "first_contact_date", "closure_date")
-        if record.model.origin == "new":
-            yield from _not_before(record, "first_contact_date", "launch_date")
-        yield from _not_before(record, "first_contact_date", "status_date")
+    latest = _a_year_after(today)
     programmes = _programmes(context)
-    for record in context.records("support_episode"):
-        yield from _not_before(record, "episode_date", "end_date")
-        episode_date = record.model.episode_date
-        programme = programmes.get(record.model.programme_id)
-        if episode_date > today:
-            yield _issue(
-                "date-order", record, "episode_date", reason=f"is after today ({_iso(today)})"
-            )
-        elif programme and episode_date < programme.start_date - datetime.timedelta(days=90):
-            start = _iso(programme.start_date)
-            reason = f"is more than 90 days before the programme started ({start})"
-            yield _issue("date-order", record, "episode_date", reason=reason)
-    enterprises = _enterprises(context)
-    for record in context.records("outcome"):
-        outcome = record.model
-        yield from _not_before(record, "period_start", "period_end")
-        programme = programmes.get(outcome.programme_id)
-        yield from _straddles_year(record, programme.fy_start_month if programme else 4)
-        enterprise = _enterprise_of(record, enterprises)
-        if enterprise is not None and outcome.as_at_date is not None:
-            yield from _against_lifecycle(record, enterprise)
+    in_order: list[Issue] = []
+    for kind in RECORD_KINDS:
+        dated = [f.name for f in field_map(kind).values() if f.value_kind == "date"]
+        records = context.records(kind)
+        enterprises = _enterprises(context) if kind == "outcome" and records else {}
+        for record in records:
+            yield from _implausible(record, dated, today, latest)
+            if kind == "enterprise":
+                in_order.extend(_enterprise_order(record))
+            elif kind == "support_episode":
+                in_order.extend(_episode_order(record, programmes, today))
+            elif kind == "outcome":
+                in_order.extend(_outcome_order(record, programmes, enterprises))
+    yield from in_order  # RECORD_KINDS lists enterprises, then episodes, then outcomes
 
 
 def _straddles_year(record: AcceptedRecord, start_month: int) -> Iterator[Issue]:
@@ -427,18 +452,26 @@ def _identity(record: AcceptedRecord) -> Key:
 def _repeats(
     records: Sequence[AcceptedRecord],
     key: Callable[[AcceptedRecord], Key | None],
+    hashes: KeyHashes | None = None,
 ) -> Iterator[tuple[AcceptedRecord, AcceptedRecord]]:
     """(later, first) for each record whose key an earlier record already had.
 
-    Two passes when any key hash repeats, holding only those records' keys.
+    A first pass hashes every key (or ``hashes`` gives them, from a pass the caller made
+    with a key that is ``None`` no more often than ``key``); a second pass, only when some
+    hash repeats, compares those records' keys exactly.
     """
-    repeated = repeated_hashes(key(r) for r in records)
-    if not repeated:
+    if hashes is None:
+        hashes = KeyHashes()
+        for record in records:
+            hashes.add(key(record))
+    if not hashes.repeated():
         return
     first: dict[Key, AcceptedRecord] = {}
-    for record in records:
+    for index, record in enumerate(records):
+        if not hashes.maybe_repeated(index):
+            continue
         found = key(record)
-        if found is None or hash(found) not in repeated:
+        if found is None:
             continue
         if found in first:
             yield record, first[found]
@@ -456,11 +489,26 @@ def _registrations(record: AcceptedRecord) -> list[Key]:
     ]
 
 
+def _name_key(record: AcceptedRecord) -> Key | None:
+    """(programme, normalised trading name, postcode), when the postcode is given."""
+    firm = record.model
+    if firm.base_postcode is None:
+        return None
+    postcode = " ".join(firm.base_postcode.upper().split())
+    return (firm.programme_id, normalise_name(firm.trading_name), postcode)
+
+
 def check_duplicates(context: CheckContext) -> Iterator[Issue]:
     """Enterprises, episodes and outcomes are recorded once (rules 27, 28, 30 and 31)."""
     enterprises = context.records("enterprise")
     exact: set[Key] = set()
-    repeated = repeated_hashes(k for r in enterprises for k in _registrations(r))
+    numbers = array("q")
+    names = KeyHashes()
+    for record in enterprises:  # one pass for both kinds of key
+        numbers.extend(hash(k) for k in _registrations(record))
+        names.add(_name_key(record))
+    repeated = repeated_among(numbers)
+    del numbers
     # registration key -> (id, where) of the first enterprise with it, for repeated keys
     registered: dict[Key, tuple[str | None, str]] = {}
     for record in enterprises if repeated else ():
@@ -481,13 +529,9 @@ def check_duplicates(context: CheckContext) -> Iterator[Issue]:
             )
 
     def named(record: AcceptedRecord) -> Key | None:
-        firm = record.model
-        if firm.base_postcode is None or (exact and _identity(record) in exact):
-            return None
-        postcode = " ".join(firm.base_postcode.upper().split())
-        return (firm.programme_id, normalise_name(firm.trading_name), postcode)
+        return None if exact and _identity(record) in exact else _name_key(record)
 
-    for later, first in _repeats(enterprises, named):
+    for later, first in _repeats(enterprises, named, names):
         yield _issue(
             "possible-duplicate",
             later,
