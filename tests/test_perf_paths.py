@@ -12,7 +12,7 @@ import datetime
 import io
 import json
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def test_the_validated_converter_structures_as_the_general_one(
 ) -> None:
     model = data.draw(records(kind))
     raw = CONVERTER.unstructure(model)
-    mine = VALIDATED.structure(copy.deepcopy(raw), MODELS[kind])
+    mine: Any = VALIDATED.structure(copy.deepcopy(raw), MODELS[kind])
     assert mine == CONVERTER.structure(raw, MODELS[kind]) == model
     assert type(mine) is type(model)
 
@@ -55,11 +55,11 @@ def test_the_validated_converter_structures_as_the_general_one(
 # ---- accepted records and issues beyond memory ------------------------------------------
 
 
-def _mixed_rows() -> dict[str, list[dict[str, Any]]]:
+def _mixed_rows() -> dict[str, list[Mapping[str, Any]]]:
     """The sample programme twice over: once as is, once with fresh ids (so every
     duplicate rule has work), and each record again with its own id (id duplicates)."""
     rows = sample_rows()
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[Mapping[str, Any]]] = {}
     for kind, given_rows in rows.items():
         id_field = RECORD_KINDS[kind].id_field
         renamed = [{**r, id_field: f"{r[id_field]}-X"} for r in given_rows]
