@@ -297,17 +297,35 @@ def bare_calamine(path: Path) -> int:
     return sum(1 for _ in sheet.iter_rows())
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(
     cmd: Sequence[str], *, check_codes: tuple[int, ...] = (0,), cwd: Path | None = None
 ) -> tuple[float, str]:
-    """Run ``cmd``; return its wall time and stdout. Raise on an unexpected exit code."""
-    start = time.perf_counter()
+    """Run ``cmd``; return its wall time and stdout. Raise on an unexpected exit code.
+
+    The CPU seconds it used (user + system) are added to ``CPU_SECONDS[cmd]``'s list.
+    """
+    start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd)
     elapsed = time.perf_counter() - start
+    CPU_SECONDS.setdefault(tuple(cmd), []).append(_children_cpu() - cpu)
     if done.returncode not in check_codes:
         msg = f"{shlex.join(cmd)} exited {done.returncode}:\n{done.stderr[-2000:]}"
         raise RuntimeError(msg)
     return elapsed, done.stdout
+
+
+CPU_SECONDS: dict[tuple[str, ...], list[float]] = {}
+"""CPU seconds of each run of each command: on a busy machine, compare these too."""
+
+
+def cpu_of(cmd: Sequence[str]) -> float:
+    """The least CPU time a run of ``cmd`` took."""
+    return min(CPU_SECONDS[tuple(cmd)])
 
 
 def best_of(repeat: int, cmd: Sequence[str], **kw: Any) -> tuple[float, str]:
@@ -424,12 +442,20 @@ def report(args: argparse.Namespace, folder: Path) -> None:
         msg = f"mectk counted {counts}, expected {rows} rows and {bad} rejected"
         raise AssertionError(msg)
 
-    print(f"calamine iteration   {calamine_s:6.2f} s  ({rows / calamine_s:,.0f} rows/s)")
+    calamine_cpu, mectk_cpu = cpu_of(reader), cpu_of(mectk)
+    print(
+        f"calamine iteration   {calamine_s:6.2f} s  ({rows / calamine_s:,.0f} rows/s), "
+        f"CPU {calamine_cpu:.2f} s"
+    )
     print(f"                     {in_process:6.2f} s  in-process, without interpreter start")
-    print(f"mectk validate       {mectk_s:6.2f} s  ({rows / mectk_s:,.0f} rows/s)")
+    print(
+        f"mectk validate       {mectk_s:6.2f} s  ({rows / mectk_s:,.0f} rows/s), "
+        f"CPU {mectk_cpu:.2f} s"
+    )
     print(f"                     {counts['accepted']} accepted, {counts['rejected']} rejected")
     friction = frictionless_command(args.frictionless_cmd)
     friction_s: float | None = None
+    friction_cpu = 0.0
     if friction is None:
         print(
             "frictionless         skipped: not importable "
@@ -443,7 +469,11 @@ def report(args: argparse.Namespace, folder: Path) -> None:
         if stats.get("rows") != rows:
             msg = f"frictionless read {stats.get('rows')} rows, expected {rows}: {out[:500]}"
             raise AssertionError(msg)
-        print(f"frictionless         {friction_s:6.2f} s  ({rows / friction_s:,.0f} rows/s)")
+        friction_cpu = cpu_of(command)
+        print(
+            f"frictionless         {friction_s:6.2f} s  ({rows / friction_s:,.0f} rows/s), "
+            f"CPU {friction_cpu:.2f} s"
+        )
         print(f"                     {stats['errors']} errors (types inferred from the data)")
 
     sample = min(rows, 10_000)
@@ -467,13 +497,17 @@ def report(args: argparse.Namespace, folder: Path) -> None:
 
     print()
     ratio = mectk_s / calamine_s
-    print(f"mectk / calamine time       {ratio:5.2f}x   target <= 1.5x   {_verdict(ratio <= 1.5)}")
+    print(
+        f"mectk / calamine time       {ratio:5.2f}x   target <= 1.5x   {_verdict(ratio <= 1.5)}"
+        f"   (CPU time: {mectk_cpu / calamine_cpu:.2f}x)"
+    )
     if friction_s is None:
         print("frictionless / mectk time     n/a    target >= 10x    skipped")
     else:
         ratio = friction_s / mectk_s
         print(
             f"frictionless / mectk time   {ratio:5.1f}x   target >= 10x    {_verdict(ratio >= 10)}"
+            f"   (CPU time: {friction_cpu / mectk_cpu:.1f}x)"
         )
     extra = mectk_rss - reader_rss
     print(
