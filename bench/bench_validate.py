@@ -41,6 +41,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 SHEET = "Enterprises"
+RAISED_LIMITS = ("--limit", "archive_bytes=2G")
+"""The 500k-row workbook's parts inflate to about 350 MB, above the default reading limit
+(``archive_bytes``, 200 MB; docs/limits.md): raised so that the bench measures reading it."""
 COLUMNS = (
     "enterprise_id",
     "programme_id",
@@ -435,7 +438,7 @@ def report(args: argparse.Namespace, folder: Path) -> None:
         raise AssertionError(msg)
     reader = [sys.executable, __file__, "--read-only", str(path)]
     calamine_s, _ = best_of(args.repeat, reader)
-    mectk = [sys.executable, "-m", "mectk", "validate", str(path), "--json"]
+    mectk = [sys.executable, "-m", "mectk", "validate", str(path), "--json", *RAISED_LIMITS]
     mectk_s, out = best_of(args.repeat, mectk, check_codes=(0, 1))
     counts = json.loads(out)["counts"]
     if (counts["rows_read"], counts["rejected"]) != (rows, bad):
@@ -491,7 +494,8 @@ def report(args: argparse.Namespace, folder: Path) -> None:
         print(f"workbook for RSS     {rss_rows} rows, written in {wrote:.1f} s")
     reader_rss = peak_rss_mb([sys.executable, __file__, "--read-only", str(rss_path)], (0,))
     mectk_rss = peak_rss_mb(
-        [sys.executable, "-m", "mectk", "validate", str(rss_path), "--json"], (0, 1)
+        [sys.executable, "-m", "mectk", "validate", str(rss_path), "--json", *RAISED_LIMITS],
+        (0, 1),
     )
     print(f"peak RSS, {rss_rows} rows: calamine {reader_rss:.0f} MB, mectk {mectk_rss:.0f} MB")
 

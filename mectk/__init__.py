@@ -11,6 +11,10 @@ never from others:
   adds to what a mapping can say);
 * :mod:`mectk.coerce`: turning cell values into dates, numbers and text as mectk does.
 
+:func:`write_canonical_workbook` writes the canonical workbook (programme settings,
+targets, records, spend lines), for example the sample files a plugin contributes to
+``mectk demo``.
+
 :data:`PUBLIC_MODULES` lists them; a test holds the bundled plugins to it.
 """
 
@@ -34,6 +38,7 @@ from mectk.specs import (
     SampleFile,
     SampleSpec,
 )
+from mectk.template import write_workbook as write_canonical_workbook
 
 PUBLIC_MODULES = (
     "mectk.metrics",
@@ -72,4 +77,5 @@ __all__ = [
     "hookimpl",
     "make_issue",
     "make_plugin_manager",
+    "write_canonical_workbook",
 ]

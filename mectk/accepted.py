@@ -18,8 +18,7 @@ import itertools
 import operator
 from array import array
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from types import MappingProxyType
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 import attrs
@@ -38,8 +37,36 @@ BATCH_RECORDS = 1_000
 """Records per pickled batch."""
 _MAX_ORIGINS = 4_096
 """Sheets (kind, file, sheet, columns, rules) remembered; rows of others are kept whole."""
-_NO_VALUES: MappingProxyType[str, Any] = MappingProxyType({})
-_EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
+
+
+class _Nothing(Mapping[str, Any]):
+    """An empty mapping that cannot be changed: one is shared by every kept row's values.
+
+    Unlike ``MappingProxyType({})`` it pickles (as the one instance, ``NOTHING``).
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+    def __reduce__(self) -> str:
+        return "NOTHING"
+
+
+NOTHING: Mapping[str, Any] = _Nothing()
+"""The shared empty mapping of accepted rows' values (their models hold the values)."""
+_NO_VALUES = NOTHING
+_EMPTY = NOTHING
 
 
 class _Codec:
@@ -132,8 +159,8 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
         return (record.kind, codec, packed_model, origin, row.row, cells)
 
     def _origin(self, row: SourceRow) -> int:
-        if row.values:
-            return -1
+        if row.values or row.extras or row.extra_cells:
+            return -1  # kept whole: only rows reduced to where they came from are packed
         columns = row.sheet_columns or _EMPTY
         rules = row.rules or _EMPTY
         key = (row.kind, row.sheet, row.file, id(columns), id(rules), row.date1904)
@@ -193,6 +220,8 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
                     columns,
                     rules,
                     date1904,
+                    _NO_VALUES,
+                    _NO_VALUES,
                 )
                 yield number, AcceptedRecord(item_kind, model, row)
 
@@ -220,6 +249,10 @@ class AcceptedRecords(Sequence[AcceptedRecord]):
     def __getitem__(self, index: slice) -> Sequence[AcceptedRecord]: ...
     def __getitem__(self, index: int | slice) -> AcceptedRecord | Sequence[AcceptedRecord]:
         return _item(self, index)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled and copied as the records themselves (the temporary file stays here)."""
+        return (_rebuild, (list(self), self.memory_limit))
 
     def __repr__(self) -> str:
         return f"AcceptedRecords({len(self)} records: {dict(self._counts)})"
@@ -290,6 +323,10 @@ def _item(
         if number == position:
             return record
     raise IndexError(index)  # pragma: no cover - len and iteration agree
+
+
+def _rebuild(records: list[AcceptedRecord], memory_limit: int) -> AcceptedRecords:
+    return AcceptedRecords(records, memory_limit=memory_limit)
 
 
 def as_accepted_records(value: Iterable[AcceptedRecord]) -> AcceptedRecords:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-from mectk.errors import UsageError
+from mectk.errors import MectkError, UsageError, fault
+
+WRITE_FAILURES = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM}
+)
+"""OSError numbers that mean the output could not be written (disk full, file too large,
+read-only or locked): reported as ``output-not-written`` rather than as a crash."""
 
 
 @contextlib.contextmanager
@@ -16,7 +23,9 @@ def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     On any exception the temporary file is removed and ``path`` is left untouched.
-    A missing or read-only folder is a :class:`~mectk.errors.UsageError` (exit 2).
+    A missing or read-only folder is a :class:`~mectk.errors.UsageError` (exit 2); a
+    write that fails part-way (disk full, file size limit, a locked file) is the fault
+    ``output-not-written`` (exit 4), which says nothing was written.
     """
     if not path.name or path.name in (".", ".."):
         msg = f"'{path}' is not a file name"
@@ -37,6 +46,13 @@ def atomic_output(path: Path) -> Iterator[Path]:
     try:
         yield temporary
         temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        if exc.errno not in WRITE_FAILURES:
+            raise
+        raise fault(
+            "output-not-written", error=MectkError, file=str(path), detail=exc.strerror or exc
+        ) from exc
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -6,6 +6,7 @@ Exit codes: 0 valid, 1 data errors, 2 usage, 3 unreadable input, 4 internal or p
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from mectk import __version__
+from mectk.cli_exchange import add_exchange_commands
+from mectk.cli_plugin import add_plugin_commands
 from mectk.cli_register import add_register_commands
 from mectk.cli_report import add_report_commands
 from mectk.cli_support import err_console, guarded, print_json
+from mectk.cli_web import add_web_commands
 from mectk.errors import UsageError
 from mectk.plugin_manager import Registry, build_registry, make_plugin_manager
 from mectk.sources import ReadOptions
@@ -26,6 +30,7 @@ from mectk.validation import ValidationResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_DATA = 0, 1
+LIMITS_KEY = "mectk.limits"
 
 
 def _registry() -> Registry:
@@ -43,19 +48,24 @@ def cli(debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @guarded
 def plugins_command(as_json: bool) -> None:
-    """List installed plugins with their distribution, version, formats and hooks."""
+    """List installed plugins: distribution, version, what each registered, and its hooks."""
     infos = _registry().plugins()
     if as_json:
         print_json({"plugins": [p.as_json() for p in infos]})
         return
-    table = Table("plugin", "distribution", "version", "readers", "checks", "hooks")
+    table = Table("plugin", "distribution", "version", "registers", "hooks")
     for p in infos:
+        registers = (
+            ("formats", p.readers),
+            ("checks", p.checks),
+            ("reports", p.report_formats),
+            ("samples", p.samples),
+        )
         table.add_row(
-            p.name,
-            p.distribution,
-            p.version,
-            ", ".join(p.readers),
-            ", ".join(p.checks),
+            escape(p.name),
+            escape(p.distribution),
+            escape(p.version),
+            escape("; ".join(f"{what}: {', '.join(names)}" for what, names in registers if names)),
             ", ".join(h.removeprefix("mectk_") for h in p.hooks),
         )
     err_console().print(table)
@@ -124,6 +134,25 @@ def template_command(out: Path) -> None:
     err_console().print(f"wrote {escape(str(out))}")
 
 
+def _limits_option(context: click.Context, _: click.Parameter, pairs: tuple[str, ...]) -> None:
+    """Store the run's :class:`~mectk.limits.Limits` (env, then ``--limit``) for
+    :func:`_reading_setup`."""
+    from mectk.limits import Limits
+
+    changes: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(
+                f"'{pair}' is not NAME=VALUE", param_hint="--limit or MECTK_LIMITS_*"
+            )
+        changes[name] = value
+    try:
+        context.meta[LIMITS_KEY] = Limits.from_env(os.environ).with_overrides(changes)
+    except UsageError as exc:
+        raise click.BadParameter(exc.message, param_hint="--limit or MECTK_LIMITS_*") from exc
+
+
 def read_options(function: F) -> F:
     """The options shared by every command that reads input files."""
     options = [
@@ -150,6 +179,16 @@ def read_options(function: F) -> F:
             "--encoding",
             metavar="NAME",
             help="Text encoding of CSV files (default: UTF-8, else Windows-1252).",
+        ),
+        click.option(
+            "--limit",
+            "limits",
+            metavar="NAME=VALUE",
+            multiple=True,
+            expose_value=False,
+            callback=_limits_option,
+            help="Change a reading limit, such as archive_bytes=500MB or sheets=2000 "
+            "(docs/limits.md; env MECTK_LIMITS_NAME). Repeatable.",
         ),
     ]
     for option in reversed(options):
@@ -226,7 +265,12 @@ def _reading_setup(
         registry = registry.with_mapping(mapping)
         format_name = mapping.format
     as_at = parse_period(period).end if period is not None else None
-    return registry, format_name, ReadOptions(encoding=encoding, as_at=as_at)
+    limits = click.get_current_context().meta.get(LIMITS_KEY)
+    if limits is None:
+        from mectk.limits import Limits
+
+        limits = Limits.from_env(os.environ)
+    return registry, format_name, ReadOptions(encoding=encoding, as_at=as_at, limits=limits)
 
 
 def _annotate(source: Path, result: ValidationResult, out: Path) -> None:
@@ -286,11 +330,15 @@ def render_result(result: ValidationResult, examples: int) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("mectk-demo"),
     show_default=True,
-    help="Folder for the demo output.",
+    help="Folder for the demo output: one folder per sample inside it.",
 )
 @guarded
 def demo_command(out: Path) -> None:
-    """Run the main job on bundled sample data and write the results into --out."""
+    """Run the main job on every installed plugin's sample data, into --out.
+
+    For each sample: validate its files, write reports and annotated copies, import them
+    into the sample's own register and write its reports; then list every output.
+    """
     from mectk.demo import run_demo
 
     run_demo(out, _registry(), err_console())
@@ -298,6 +346,9 @@ def demo_command(out: Path) -> None:
 
 add_register_commands(cli)
 add_report_commands(cli)
+add_plugin_commands(cli)
+add_web_commands(cli)
+add_exchange_commands(cli)
 
 
 def main() -> None:

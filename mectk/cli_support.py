@@ -17,6 +17,8 @@ from mectk.jsonio import dumps
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+"""Ctrl+C, as shells report a process stopped by SIGINT."""
 
 
 def err_console() -> Console:
@@ -30,7 +32,12 @@ def print_json(document: Any) -> None:
 
 
 def guarded(command: F) -> F:
-    """Turn faults into one clear message and an exit code; tracebacks only with --debug."""
+    """Turn faults into one clear message and an exit code; tracebacks only with --debug.
+
+    A coded fault prints ``error [code]: message``; with ``--json`` it also prints
+    ``{"error": {...}}`` on stdout (:meth:`~mectk.errors.MectkError.as_json`). Ctrl+C
+    exits 130 saying nothing was written (outputs are atomic).
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -41,11 +48,22 @@ def guarded(command: F) -> F:
             if debug:
                 raise
             console = err_console()
-            console.print(f"[bold red]error:[/] {escape(exc.message)}")
+            code = " " + escape(f"[{exc.code}]") if exc.code else ""
+            console.print(f"[bold red]error{code}:[/] {escape(exc.message)}")
             if exc.hint:
                 console.print(f"[dim]hint:[/] {escape(exc.hint)}")
+            if exc.code and kwargs.get("as_json"):
+                print_json({"error": exc.as_json()})
             sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            err_console().print(
+                "[bold red]interrupted:[/] stopped before finishing; no output file was "
+                "written or changed"
+            )
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
             if debug:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import re
 import zipfile
 from collections import Counter
@@ -20,17 +21,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from attrs import frozen
-from defusedxml import ElementTree
 
-from mectk.errors import SourceError, UsageError
+from mectk.errors import SourceError, UsageError, fault
 from mectk.issues import Issue, make_issue
+from mectk.limits import DAMAGED, Limits
 from mectk.sources import CellProblem, ReadOptions, Source
 
 CSV_SNIFF_BYTES = 65536
 CSV_FIELD_LIMIT = 1 << 20
-MAX_SHEET_CELLS = 20_000_000
-"""Largest used range read from one sheet (rows x columns); larger is refused before
-python-calamine loads it, because calamine allocates the whole range."""
+"""Longest CSV field parsed at all; longer stops the read (``csv-malformed``). Fields
+longer than the ``cell_chars`` limit but within this become ``cell-too-long`` issues."""
 CHUNK = 1 << 20
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -46,6 +46,9 @@ class SheetFacts:
     problems: Mapping[tuple[int, int], CellProblem] = {}
     last_row: int = 0
     last_column: int = 0
+    serial60: frozenset[tuple[int, int]] = frozenset()
+    """(row, column) of numeric cells holding 60: Excel's phantom 29/02/1900 when the cell
+    is date-formatted, which python-calamine folds silently into 28/02/1900."""
 
 
 class Grid(Protocol):
@@ -71,7 +74,7 @@ class Grid(Protocol):
 def open_grid(source: Source, options: ReadOptions) -> Grid:
     """Open a sniffed workbook or CSV file as a :class:`Grid`."""
     if source.source_type in ("xlsx", "xlsm"):
-        return WorkbookGrid(source)
+        return WorkbookGrid(source, options.limits)
     if source.source_type == "csv":
         return CsvGrid(source, options)
     msg = f"{source.display_name}: cannot be read as a table; it looks like {source.describe()}"
@@ -81,15 +84,15 @@ def open_grid(source: Source, options: ReadOptions) -> Grid:
 class WorkbookGrid:
     """A workbook read with python-calamine, plus the byte-level facts calamine omits."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, limits: Limits | None = None) -> None:
         from python_calamine import CalamineWorkbook
 
         self.source = source
+        self.limits = limits or Limits()
         try:
             self._book = CalamineWorkbook.from_path(str(source.path))
         except Exception as exc:
-            msg = f"{source.display_name}: the workbook cannot be read ({exc})"
-            raise SourceError(msg, hint="Open it in Excel and save a fresh copy.") from exc
+            raise fault("file-corrupt", file=source.display_name, detail=str(exc)) from exc
         self.sheet_names: tuple[str | None, ...] = tuple(self._book.sheet_names)
         self.notices: list[Issue] = []
         self._parts, self.date1904 = _workbook_parts(source.path)
@@ -101,35 +104,38 @@ class WorkbookGrid:
             return self._book.get_sheet_by_name(sheet or "")
         except Exception as exc:
             msg = f"{self.source.display_name}: sheet '{sheet}' cannot be read ({exc})"
-            raise SourceError(msg) from exc
+            raise SourceError(
+                msg,
+                hint="Open it in Excel and save a fresh copy.",
+                code="file-corrupt",
+                context={"file": self.source.display_name, "sheet": sheet},
+            ) from exc
 
     def facts(self, sheet: str | None) -> SheetFacts:
         """Hidden rows and problem cells of ``sheet`` (scanned once, then cached)."""
         key = sheet or ""
         if key not in self._facts:
             part = self._parts.get(key)
-            self._facts[key] = _scan_sheet(self.source.path, part) if part else SheetFacts()
+            self._facts[key] = (
+                _scan_sheet(self.source.path, part, self.source.display_name)
+                if part
+                else SheetFacts()
+            )
         return self._facts[key]
 
     def rows(self, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
         facts = self.facts(sheet)
-        cells = facts.last_row * max(facts.last_column, 1)
-        if cells > MAX_SHEET_CELLS:
-            msg = (
-                f"{self.source.display_name}: sheet '{sheet}' spans {facts.last_row:,} rows "
-                f"by {facts.last_column:,} columns ({cells:,} cells); mectk reads at most "
-                f"{MAX_SHEET_CELLS:,} cells a sheet"
-            )
-            raise SourceError(
-                msg,
-                hint="Delete stray cells far below or to the right of the "
-                "data (Ctrl+End shows the last used cell), then save again.",
-            )
+        check_extent(
+            self.source.display_name, sheet, facts.last_row, facts.last_column, self.limits
+        )
         data = self._sheet(sheet)
         self._merged[sheet or ""] = _merged_of(data)  # so merged_ranges need not load it again
         start = data.start
         pad = [""] * (start[1] if start else 0)
         problems = self.facts(sheet).problems
+        serial60: dict[int, list[int]] = {}
+        for sixty_row, sixty_column in facts.serial60:
+            serial60.setdefault(sixty_row, []).append(sixty_column)
         by_row: dict[int, list[tuple[int, CellProblem]]] = {}
         for (problem_row, column), problem in problems.items():
             by_row.setdefault(problem_row, []).append((column, problem))
@@ -138,6 +144,11 @@ class WorkbookGrid:
             number = index + 1
             last_row = number
             row = pad + list(cells) if pad else list(cells)
+            limit_text(row, self.limits.cell_chars)
+            if serial60 and number in serial60:
+                for column in serial60[number]:
+                    if column <= len(row) and row[column - 1] == PHANTOM_FOLDED:
+                        row[column - 1] = 60  # coercion reports date-serial-60
             for column, problem in by_row.pop(number, ()):
                 row.extend([""] * (column - len(row)))
                 row[column - 1] = problem
@@ -162,8 +173,45 @@ def _merged_of(data: Any) -> list[tuple[int, int, int, int]]:
     return [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ranges]
 
 
+def check_extent(file: str, sheet: str | None, rows: int, columns: int, limits: Limits) -> None:
+    """Refuse a sheet whose used range breaks ``limits`` (``sheet-too-large``), before it is
+    loaded: python-calamine allocates the whole range."""
+    cells = rows * max(columns, 1)
+    broken = [
+        f"more than the limit of {limit:,} {what} (limit {name})"
+        for value, limit, what, name in (
+            (rows, limits.rows, "rows", "rows"),
+            (columns, limits.columns, "columns", "columns"),
+            (cells, limits.sheet_cells, "cells", "sheet_cells"),
+        )
+        if value > limit
+    ]
+    if broken:
+        raise fault(
+            "sheet-too-large",
+            file=file,
+            sheet=sheet if sheet is not None else "",
+            rows=f"{rows:,}",
+            columns=f"{columns:,}",
+            detail=f"{cells:,} cells, " + "; ".join(broken),
+        )
+
+
+def limit_text(row: list[Any], limit: int) -> None:
+    """Replace each text cell of ``row`` longer than ``limit`` by a ``cell-too-long`` problem."""
+    for index, value in enumerate(row):
+        if value.__class__ is str and len(value) > limit:
+            row[index] = CellProblem(
+                "cell-too-long",
+                f"{len(value):,} characters, more than the {limit:,} a cell may hold "
+                "(limit cell_chars)",
+            )
+
+
 def _workbook_parts(path: Path) -> tuple[dict[str, str], bool]:
     """Sheet name -> zip member of its XML, and whether the workbook uses the 1904 system."""
+    from defusedxml import ElementTree
+
     try:
         with zipfile.ZipFile(path) as archive:
             workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
@@ -171,8 +219,9 @@ def _workbook_parts(path: Path) -> tuple[dict[str, str], bool]:
     except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
         return {}, False
     except Exception as exc:
-        msg = f"{path.name}: unsafe XML in the workbook ({type(exc).__name__})"
-        raise SourceError(msg) from exc
+        raise fault(
+            "unsafe-xml", file=path.name, part="xl/workbook.xml", detail=type(exc).__name__
+        ) from exc
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{PKG_REL_NS}Relationship")}
     parts: dict[str, str] = {}
     for sheet in workbook.iter(f"{MAIN_NS}sheet"):
@@ -199,6 +248,10 @@ _BARE_FORMULA = re.compile(
     + rb"\s*(?:<v\s*/>|<v></v>)?\s*</c>"
 )
 _TEXT_RESULT = re.compile(rb'\bt="str"')
+_SIXTY = re.compile(
+    rb'<c\b(?![^>]*\bt="(?!n")[^"]*")[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<v>60</v>'
+)
+PHANTOM_FOLDED = datetime.date(1900, 2, 28)
 _DIMENSION = re.compile(rb'<dimension\b[^>]*\bref="(?:[A-Z]{1,3}\d+:)?([A-Z]{1,3})(\d+)"')
 
 
@@ -209,9 +262,12 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _scan_sheet(path: Path, member: str) -> SheetFacts:
-    """One streaming pass over a sheet's XML bytes for hidden rows and problem cells."""
+def _scan_sheet(path: Path, member: str, file: str) -> SheetFacts:
+    """One streaming pass over a sheet's XML bytes for hidden rows and problem cells.
+
+    A damaged part (bad checksum, false size) is ``archive-corrupt``."""
     hidden: set[int] = set()
+    sixty: set[tuple[int, int]] = set()
     problems: dict[tuple[int, int], CellProblem] = {}
     last_row = last_column = 0
     try:
@@ -230,16 +286,22 @@ def _scan_sheet(path: Path, member: str) -> SheetFacts:
                     carry = data
                     continue
                 cut += len(b"</row>")
-                last_row = max(last_row, _scan_block(data[:cut], hidden, problems))
+                last_row = max(last_row, _scan_block(data[:cut], hidden, problems, sixty))
                 carry = data[cut:]
-            last_row = max(last_row, _scan_block(carry, hidden, problems))
-    except (KeyError, zipfile.BadZipFile, OSError):
+            last_row = max(last_row, _scan_block(carry, hidden, problems, sixty))
+    except KeyError:
         return SheetFacts()
-    return SheetFacts(frozenset(hidden), problems, last_row, last_column)
+    except DAMAGED as exc:
+        detail = str(exc) or type(exc).__name__
+        raise fault("archive-corrupt", file=file, part=member, detail=detail) from exc
+    return SheetFacts(frozenset(hidden), problems, last_row, last_column, frozenset(sixty))
 
 
 def _scan_block(
-    block: bytes, hidden: set[int], problems: dict[tuple[int, int], CellProblem]
+    block: bytes,
+    hidden: set[int],
+    problems: dict[tuple[int, int], CellProblem],
+    sixty: set[tuple[int, int]],
 ) -> int:
     """Record hidden rows and problem cells in ``block``; return its last row number."""
     last_row = 0
@@ -250,6 +312,9 @@ def _scan_block(
             last_row = max(last_row, int(number.group(1)))
             if _HIDDEN.search(attrs):
                 hidden.add(int(number.group(1)))
+    if b"<v>60</v>" in block:
+        for match in _SIXTY.finditer(block):
+            sixty.add((int(match.group(2)), _column_number(match.group(1))))
     for match in _ERROR_CELL.finditer(block):
         key = (int(match.group(2)), _column_number(match.group(1)))
         problems[key] = CellProblem("cell-error", match.group(3).decode("utf-8", "replace"))
@@ -267,6 +332,7 @@ class CsvGrid:
 
     def __init__(self, source: Source, options: ReadOptions) -> None:
         self.source = source
+        self.limits = options.limits
         self.sheet_names: tuple[str | None, ...] = (None,)
         self.date1904 = False
         self.notices: list[Issue] = []
@@ -275,6 +341,19 @@ class CsvGrid:
         with source.path.open(encoding=self.encoding, newline="") as handle:
             sample = handle.read(CSV_SNIFF_BYTES)
         self.dialect: Any = _dialect(sample)
+
+    def _refuse(self, bad: tuple[int, str, int], encoding: str, advice: str) -> SourceError:
+        error = fault(
+            "encoding-error",
+            file=self.source.display_name,
+            line=f"{bad[0]:,}",
+            byte=bad[1],
+            offset=f"{bad[2]:,}",
+            encoding=encoding,
+            advice=advice,
+        )
+        assert isinstance(error, SourceError)
+        return error
 
     def _choose_encoding(self, wanted: str | None) -> str:
         name = self.source.display_name
@@ -289,15 +368,13 @@ class CsvGrid:
                 raise UsageError(msg, hint="Use an encoding such as utf-8 or cp1252.")
             bad = _first_bad_byte(self.source.path, wanted)
             if bad:
-                msg = f"{name}: line {bad[0]} has a byte that is not valid {wanted} ({bad[1]})"
-                raise SourceError(msg, hint="Check --encoding, or save the file as UTF-8.")
+                raise self._refuse(bad, wanted, "Check --encoding, or save the file as UTF-8.")
             return wanted
         if self.source.head.startswith((b"\xff\xfe", b"\xfe\xff")):
             wanted = "utf-16"  # Excel's "Unicode text": the byte-order mark says so
             bad = _first_bad_byte(self.source.path, wanted)
             if bad:
-                msg = f"{name}: line {bad[0]} is not valid UTF-16 ({bad[1]})"
-                raise SourceError(msg, hint="Save the file again as CSV UTF-8.")
+                raise self._refuse(bad, "UTF-16", "Save the file again as CSV UTF-8.")
             return wanted
         bad = _first_bad_byte(self.source.path, "utf-8-sig")
         if bad is None:
@@ -307,28 +384,37 @@ class CsvGrid:
                 make_issue("encoding-fallback", file=name, row=bad[0], detail=bad[1])
             )
             return "cp1252"
-        msg = f"{name}: line {bad[0]} has a byte that is not valid UTF-8 or Windows-1252 ({bad[1]})"
-        raise SourceError(msg, hint="Save the file as UTF-8, or give --encoding.")
+        raise self._refuse(
+            bad,
+            "UTF-8 or Windows-1252",
+            "Save the file as CSV UTF-8, or give --encoding if you know its encoding.",
+        )
 
     def rows(self, sheet: str | None) -> Iterator[tuple[int, list[Any]]]:
         """Rows numbered as a spreadsheet shows them: a quoted cell over several lines is
-        one row. Broken quoting or an oversized field is a :class:`SourceError`."""
+        one row. Broken quoting or an oversized field is ``csv-malformed``; more rows or
+        columns than the limits allow is ``sheet-too-large``; text longer than
+        ``cell_chars`` becomes a ``cell-too-long`` problem at its cell."""
+        file = self.source.display_name
+        limits = self.limits
         with self.source.path.open(encoding=self.encoding, newline="") as handle:
             reader = csv.reader(handle, self.dialect, strict=True)
             number = 0
             try:
                 for cells in reader:
                     number += 1
+                    if number > limits.rows or len(cells) > limits.columns:
+                        check_extent(file, "", number, len(cells), limits)
+                    if len(max(cells, key=len, default="")) > limits.cell_chars:
+                        limit_text(cells, limits.cell_chars)
                     yield number, cells
             except csv.Error as exc:
-                msg = (
-                    f"{self.source.display_name}: row {number + 1} (line {reader.line_num}) "
-                    f"cannot be read as CSV: {exc}"
-                )
-                raise SourceError(
-                    msg,
-                    hint="Check the quotes in that row; a quoted cell must "
-                    "end with a closing quote.",
+                raise fault(
+                    "csv-malformed",
+                    file=file,
+                    row=f"{number + 1:,}",
+                    line=f"{reader.line_num:,}",
+                    detail=str(exc),
                 ) from exc
 
     def merged_ranges(self, sheet: str | None) -> list[tuple[int, int, int, int]]:
@@ -359,21 +445,24 @@ def _dialect(sample: str) -> Any:
     return Sniffed
 
 
-def _first_bad_byte(path: Path, encoding: str) -> tuple[int, str] | None:
-    """(line number, byte) of the first byte that does not decode, or None."""
+def _first_bad_byte(path: Path, encoding: str) -> tuple[int, str, int] | None:
+    """(line number, byte, byte offset) of the first byte that does not decode, or None."""
     decoder = codecs.getincrementaldecoder(encoding)()
     line = 1
+    offset = 0
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                start = max(exc.start, 0)
+                start = min(max(exc.start, 0), len(chunk) - 1)
                 line += chunk[:start].count(b"\n")
-                return line, f"0x{chunk[min(start, len(chunk) - 1)]:02X}"
+                return line, f"0x{chunk[start]:02X}", offset + start
             line += text.count("\n")
+            offset += len(chunk)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            return line, f"0x{exc.object[exc.start]:02X}" if exc.object else "end of file"
+            shown = f"0x{exc.object[exc.start]:02X}" if exc.object else "end of file"
+            return line, shown, offset
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import Any, overload
 
 from mectk.issues import Issue
 from mectk.spill import SpillFile
@@ -92,6 +92,10 @@ class IssueLog(Sequence[Issue]):
             return len(self) == len(other) and list(self) == list(other)
         return NotImplemented
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled and copied as the issues themselves (the temporary file stays here)."""
+        return (_rebuild, (list(self), self.memory_limit))
+
     def __repr__(self) -> str:
         return f"IssueLog({len(self)} issues: {dict(self._codes)})"
 
@@ -103,6 +107,10 @@ class IssueLog(Sequence[Issue]):
     def has_errors(self) -> bool:
         """True when any issue is an error."""
         return self._errors > 0
+
+
+def _rebuild(issues: list[Issue], memory_limit: int) -> IssueLog:
+    return IssueLog(issues, memory_limit=memory_limit)
 
 
 def as_issue_log(value: Iterable[Issue]) -> IssueLog:

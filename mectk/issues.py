@@ -355,6 +355,345 @@ CATALOGUE: Mapping[str, IssueType] = {
             "People supported by funding route for enterprise '{enterprise}' as at {as_at} "
             "add up to {by_funding}, more than the {value} people supported per week.",
             "Correct the breakdown or the weekly total; the breakdown cannot exceed the total.",
+        ),  # ---- hostile inputs and limits (faults carry these codes too: mectk.errors.fault)
+        _t(
+            "file-empty",
+            "error",
+            "File is empty",
+            "{file}: the file is empty (0 bytes).",
+            "Check that the download or copy finished; save the file again from Excel.",
+        ),
+        _t(
+            "file-corrupt",
+            "error",
+            "File is damaged",
+            "{file}: the file is incomplete or damaged, so it is not a valid .xlsx workbook "
+            "({detail}).",
+            "Download it again, or open it in Excel and save a fresh copy.",
+        ),
+        _t(
+            "not-a-workbook",
+            "error",
+            "Zip archive is not a workbook",
+            "{file}: this is a zip archive but not an Excel workbook ({detail}).",
+            "Open the file in Excel and save it as an .xlsx workbook.",
+        ),
+        _t(
+            "wrong-file-type",
+            "error",
+            "File is not of the type its name says",
+            "{file}: {expected} was expected, but the file holds {looks_like}.",
+            "{advice}",
+        ),
+        _t(
+            "workbook-encrypted",
+            "error",
+            "Workbook is encrypted",
+            "{file}: the workbook is encrypted (password-protected or carrying a sensitivity "
+            "label).",
+            "Remove the password or label in Excel (File > Info), save, and try again. mectk "
+            "never asks for passwords.",
+        ),
+        _t(
+            "legacy-xls-unsupported",
+            "error",
+            "Legacy .xls workbook",
+            "{file}: this is a legacy .xls workbook (Excel 97-2003), which mectk does not read.",
+            "Open it in Excel and save it as an .xlsx workbook.",
+        ),
+        _t(
+            "format-not-recognised",
+            "error",
+            "No format recognises the file",
+            "{file}: no installed format recognises this file; it looks like {looks_like}."
+            "{declined}",
+            "Give --format NAME (see mectk formats), or start from mectk template.",
+        ),
+        _t(
+            "unsafe-xml",
+            "error",
+            "Unsafe XML in the workbook",
+            "{file}: the part {part} holds unsafe XML: {detail}.",
+            "Spreadsheet XML never needs a DTD. Do not open the file; ask the sender for a fresh "
+            "copy saved by Excel.",
+        ),
+        _t(
+            "archive-too-large",
+            "error",
+            "Workbook inflates beyond the limits",
+            "{file}: the workbook is too large to read safely: {detail}.",
+            "If the file is genuine, raise the limit with --limit NAME=VALUE or MECTK_LIMITS_NAME"
+            " (docs/limits.md); otherwise do not open it.",
+        ),
+        _t(
+            "archive-too-many-parts",
+            "error",
+            "Workbook has too many parts",
+            "{file}: the archive has {count} parts, more than the limit of {limit} (limit "
+            "members).",
+            "If the file is genuine, raise the limit with --limit members=N (docs/limits.md); "
+            "otherwise do not open it.",
+        ),
+        _t(
+            "archive-corrupt",
+            "error",
+            "Workbook part is damaged",
+            "{file}: the part {part} is damaged or its recorded size is false ({detail}).",
+            "Download it again, or open it in Excel and save a fresh copy.",
+        ),
+        _t(
+            "too-many-sheets",
+            "error",
+            "Workbook has too many sheets",
+            "{file}: the workbook has {count} sheets, more than the limit of {limit} (limit "
+            "sheets).",
+            "Delete the sheets that are not needed, or raise the limit with --limit sheets=N "
+            "(docs/limits.md).",
+        ),
+        _t(
+            "sheet-too-large",
+            "error",
+            "Sheet is larger than the limits",
+            "{file}: sheet '{sheet}' spans {rows} rows by {columns} columns; {detail}.",
+            "Delete stray cells far below or to the right of the data (Ctrl+End shows the last "
+            "used cell), then save again; or raise the limit (docs/limits.md).",
+        ),
+        _t(
+            "encoding-error",
+            "error",
+            "Text is not in a known encoding",
+            "{file}: line {line} has a byte that is not valid {encoding} ({byte}, byte offset "
+            "{offset}).",
+            "{advice}",
+        ),
+        _t(
+            "csv-malformed",
+            "error",
+            "CSV row cannot be read",
+            "{file}: row {row} (line {line}) cannot be read as CSV: {detail}.",
+            "Check the quotes in that row; a quoted cell must end with a closing quote.",
+        ),
+        _t(
+            "defusedxml-missing",
+            "error",
+            "XML guard missing",
+            "defusedxml is not installed (or openpyxl is told not to use it), so workbooks cannot"
+            " be read safely.",
+            "Reinstall mectk with its dependencies (defusedxml is required), and unset "
+            "OPENPYXL_DEFUSEDXML.",
+        ),
+        _t(
+            "output-not-written",
+            "error",
+            "Output could not be written",
+            "{file}: could not be written ({detail}); nothing was written and any earlier file is"
+            " unchanged.",
+            "Free some disk space, close the file if it is open in Excel, or choose a folder "
+            "you can write to; then run again.",
+        ),
+        _t(
+            "cell-too-long",
+            "error",
+            "Cell longer than the limit",
+            "The cell in '{column}' is too long: {value}.",
+            "Shorten the text; a cell longer than Excel allows did not come from Excel.",
+        ),
+        _t(
+            "cells-without-heading",
+            "warning",
+            "Values in columns without a heading",
+            "{count} row(s) hold values to the right of the last heading (first at {cell}); "
+            "those cells were not read.",
+            "Give the column a heading from the template, or delete the stray values.",
+        ),
+        _t(
+            "sheet-empty",
+            "warning",
+            "Sheet is empty",
+            "The sheet '{sheet}' has no cells, so no records were read from it.",
+            "Check that this is the right file, or fill in the sheet.",
+        ),
+        _t(
+            "sheet-hidden",
+            "warning",
+            "Hidden sheet",
+            "The sheet '{sheet}' is {state} in Excel; {read}.",
+            "Unhide the sheet in Excel if it should be read, or delete it if it holds old or "
+            "private data.",
+        ),
+        # ---- unitary (update sheets of mapping files)
+        _t(
+            "update-target-missing",
+            "error",
+            "Nothing to update",
+            "Row {row} on {place} updates {kind} '{record_id}', but no earlier sheet of the "
+            "file has that {kind}.",
+            "Check the id in '{column}' against the sheet that lists them, or add the record "
+            "there.",
+        ),
+        _t(
+            "field-not-in-source",
+            "warning",
+            "Required field not in this layout",
+            "'{column}' would be required for {count} {kind} record(s) in {place} ({reason}), "
+            "but this layout has no such column, so none is rejected for it.",
+            "Nothing to fix in the file. Add the value in the register later, or add the column "
+            "to the layout (or ask for it in the export) if the council starts to record it.",
+        ),
+        # ---- exchange packages
+        _t(
+            "package-unreadable",
+            "error",
+            "Package cannot be read",
+            "{file}: the package cannot be read: {detail}.",
+            "Ask the sender for the package again; it may have been damaged on the way.",
+        ),
+        _t(
+            "package-unsafe-path",
+            "error",
+            "Unsafe path in the package",
+            "The package member '{file}' has an unsafe path: {reason}.",
+            "Do not unpack this package by hand; ask the sender to write it again with mectk "
+            "export.",
+        ),
+        _t(
+            "package-member-link",
+            "error",
+            "Link in the package",
+            "The package member '{file}' is a symbolic link.",
+            "Exchange packages hold plain files only; ask the sender to write it again with "
+            "mectk export.",
+        ),
+        _t(
+            "package-too-large",
+            "error",
+            "Package too large to open safely",
+            "The package is too large to open safely: {detail}.",
+            "Ask the sender to split the export by --period, or check that this is the file you "
+            "expected.",
+        ),
+        _t(
+            "package-member-missing",
+            "error",
+            "File missing from the package",
+            "The package has no '{file}', which it needs.",
+            "Ask the sender for the whole package again.",
+        ),
+        _t(
+            "package-member-unknown",
+            "error",
+            "Unlisted file in the package",
+            "The package holds '{file}', which its manifest does not list.",
+            "Only files listed (with their sha256) in datapackage.json may travel; ask the "
+            "sender why it is there.",
+        ),
+        _t(
+            "checksum-mismatch",
+            "error",
+            "File changed since it was packaged",
+            "'{file}' does not match its sha256 in the manifest (expected {expected}..., found "
+            "{actual}...).",
+            "The package was changed or damaged after it was written; ask the sender for it again.",
+        ),
+        _t(
+            "manifest-invalid",
+            "error",
+            "Manifest is not valid",
+            "datapackage.json is not valid at {where}: {reason}.",
+            "Ask the sender to write the package again with mectk export.",
+        ),
+        _t(
+            "package-key-unknown",
+            "error",
+            "Unknown key in the package",
+            "'{key}' at {where} in {file} is not allowed by the package schema.",
+            "Exchange packages refuse keys their schemas do not define; check the field name or "
+            "the sender's mectk version.",
+        ),
+        _t(
+            "record-invalid",
+            "error",
+            "Record does not follow its schema",
+            "In {file}, row {row}: {reason}.",
+            "Ask the sender to correct the record and export again; the package is not received.",
+        ),
+        _t(
+            "package-value-not-recorded",
+            "warning",
+            "Conditionally required value not recorded",
+            "In {file}, row {row}: {reason}, but the producer did not record it.",
+            "Nothing to fix in the package: the producer's source has no such column. Ask them "
+            "to record it if you need it.",
+        ),
+        _t(
+            "record-count-mismatch",
+            "error",
+            "Record count differs from the manifest",
+            "{file} holds {found} records; the manifest declares {declared}.",
+            "The package was changed after it was written; ask the sender for it again.",
+        ),
+        _t(
+            "signature-invalid",
+            "error",
+            "Signature does not match",
+            "The package's signature is not valid: {reason}.",
+            "The package was changed after it was signed, or the signature file is damaged; do "
+            "not trust it.",
+        ),
+        _t(
+            "signature-untrusted",
+            "error",
+            "Signed by a key you do not trust",
+            "The package is signed by key {key}, which is not one of the keys given with --trust.",
+            "Check with the sender which key they sign with, and give its .pub file to --trust.",
+        ),
+        _t(
+            "package-unsigned",
+            "error",
+            "Package not signed",
+            "The package has no signature, but --trust asks for one.",
+            "Ask the sender to export with --sign KEY, or verify without --trust.",
+        ),
+        _t(
+            "package-schema-version",
+            "error",
+            "Package from another schema version",
+            "The package follows interchange schema version {theirs}; this mectk reads "
+            "version {ours}.",
+            "Upgrade mectk (or ask the sender to) so that both use the same major version.",
+        ),
+        _t(
+            "receive-conflict",
+            "error",
+            "Record differs from the register's",
+            "{kind} '{record_id}' from {producer} differs from the register's version (from "
+            "{ours}) in: {fields}.",
+            "Nothing was received. Give --prefer theirs to take their versions, or --prefer ours "
+            "to keep yours.",
+        ),
+        _t(
+            "receive-conflict-resolved",
+            "info",
+            "Conflict decided by --prefer",
+            "{kind} '{record_id}' from {producer} differed from the register's version (from "
+            "{ours}) in: {fields}; {resolution} kept.",
+            "Nothing to do: --prefer decided it; mectk show lists every version.",
+        ),
+        # ---- metro: area codes
+        _t(
+            "area-code-invalid",
+            "warning",
+            "Not an area code of the expected kind",
+            "'{value}' in '{column}' is not {expected}.",
+            "Check the code against the ONS register (9 characters, such as E08000025).",
+        ),
+        _t(
+            "ward-not-in-la",
+            "warning",
+            "Ward outside the local authority",
+            "Ward '{value}' in '{column}' {reason}.",
+            "Check the ward and local authority codes; the ONS ward to local authority "
+            "lookup gives the authority of each ward.",
         ),
     )
 }
@@ -403,6 +742,14 @@ class Issue:
 class _Blank(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
+
+
+def fill_template(template: str, context: Mapping[str, Any]) -> str:
+    """``template`` filled from ``context`` (None as empty, unknown fields as ``?``)."""
+    sheet = context.get("sheet")
+    place = f"sheet '{sheet}'" if sheet else "the file"
+    fill = _Blank({"place": place, **{k: ("" if v is None else v) for k, v in context.items()}})
+    return template.format_map(fill)
 
 
 def make_issue(code: str, *, severity: Severity | None = None, **context: Any) -> Issue:

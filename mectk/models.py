@@ -83,6 +83,9 @@ class Programme:
     micro_worker_cap: int
     micro_cap_basis: str
     sme_target_pct: Decimal | None = None
+    rag_green_pct: Decimal | None = None
+    rag_amber_pct: Decimal | None = None
+    rag_amber_pp: Decimal | None = None
     comparator_hourly_rate_gbp: Decimal | None = None
     suppression_threshold: int
     suppression_marker: str | None = None
@@ -114,6 +117,7 @@ class Enterprise:
     closure_date: datetime.date | None = None
     closure_reason: str | None = None
     services: tuple[str, ...] | None = None
+    primary_service: str | None = None
     client_groups: tuple[str, ...] | None = None
     provides_personal_care: bool | None = None
     cqc_status: str
@@ -241,6 +245,14 @@ class Producer:
 
 
 @frozen(kw_only=True)
+class SchemaFile:
+    """One schema file in a package, with its sha256."""
+
+    path: str
+    hash: str
+
+
+@frozen(kw_only=True)
 class ManifestMectk:
     """mectk's provenance block inside a package manifest."""
 
@@ -250,6 +262,9 @@ class ManifestMectk:
     period: str | None = None
     source_batches: tuple[str, ...] | None = None
     personal_fields_included: tuple[str, ...]
+    personal_fields_left_out: tuple[str, ...] | None = None
+    formula_escaped: bool | None = None
+    schema_files: tuple[SchemaFile, ...] | None = None
 
 
 @frozen(kw_only=True)
@@ -265,6 +280,7 @@ class Resource:
     hash: str
     bytes: int | None = None
     rows: int
+    jsonschema: str | None = None
 
 
 @frozen(kw_only=True)

@@ -8,13 +8,17 @@ from pathlib import Path
 
 import attrs
 
-from mectk.errors import MectkError, PluginError, SourceError, UsageError
+from mectk.errors import MectkError, PluginError, UsageError, fault
 from mectk.issues import make_issue
 from mectk.plugin_manager import Registry
-from mectk.sniff import check_input_path, sniff
-from mectk.sources import ReadItem, ReadOptions, Source
+from mectk.sniff import check_input_path, claimed_type, refusal, sniff
+from mectk.sources import SOURCE_DESCRIPTIONS, ReadItem, ReadOptions, Source
 from mectk.specs import ReaderSpec
+from mectk.template import LISTS_SHEET
 from mectk.validation import FileSummary, ValidationResult, run_checks, sha256_of, validate_items
+
+UNREADABLE = ("empty", "ole", "zip", "binary", "pdf")
+"""Source types no format reads: refused with their own code, not "not recognised"."""
 
 
 def choose_reader(
@@ -23,36 +27,37 @@ def choose_reader(
     """The reader for ``source``: the one named, or the one a plugin identifies.
 
     An unknown name is a :class:`UsageError`; a file no reader claims, or one whose type
-    the reader cannot take, is a :class:`SourceError` that says what the file looks like.
+    the reader cannot take, is a coded :class:`~mectk.errors.SourceError` that says what
+    the file looks like (:func:`mectk.sniff.refusal`).
     """
     if format_name is None:
-        found = registry.identify(source)
-        if found is None:
-            msg = (
-                f"{source.display_name}: no installed format recognises this file; "
-                f"it looks like {source.describe()}"
+        identification = registry.identification(source)
+        if identification.format is None:
+            hint = "Give --format NAME (see mectk formats), or start from mectk template."
+            claimed = claimed_type(source)
+            if claimed is not None or source.source_type in UNREADABLE:
+                raise refusal(source, claimed or "a workbook or CSV file", hint)
+            declined = identification.declined_text()
+            raise fault(
+                "format-not-recognised",
+                file=source.display_name,
+                looks_like=source.describe(),
+                declined=f" Formats that declined it: {declined}." if declined else "",
             )
-            raise SourceError(
-                msg, hint="Give --format NAME (see mectk formats), or start from mectk template."
-            )
-        format_name = found[0]
+        format_name = identification.format
     spec = registry.reader(format_name)
     if spec is None:
         known = ", ".join(sorted(registry.readers)) or "none"
         msg = f"unknown format '{format_name}' (installed formats: {known})"
         raise UsageError(msg, hint="See mectk formats.")
     if source.source_type not in spec.source_types:
-        expected = " or ".join(spec.source_types)
-        msg = (
-            f"{source.display_name}: the {spec.name} format reads {expected} files, but this "
-            f"file looks like {source.describe()}"
-        )
+        expected = " or ".join(SOURCE_DESCRIPTIONS[t] for t in spec.source_types)
         hint = (
             "Save the file from Excel as an .xlsx workbook."
             if "xlsx" in spec.source_types
             else "Save the file as CSV UTF-8."
         )
-        raise SourceError(msg, hint=hint)
+        raise refusal(source, f"{expected} (the {spec.name} format)", hint)
     return format_name, spec
 
 
@@ -80,7 +85,7 @@ def validate_files(
     result = ValidationResult()
     names = Counter(path.name for path in paths)
     for path in paths:
-        source = sniff(path)
+        source = sniff(path, options.limits)
         if names[path.name] > 1:  # issues must say which of two same-named files they mean
             source = attrs.evolve(source, label=str(path))
         name, spec = choose_reader(registry, source, format_name)
@@ -94,5 +99,15 @@ def validate_files(
         plugin = registry.readers[name].plugin
         items = _guarded(spec.read(source, options), name, plugin, source.display_name)
         validate_items(items, source_system=name, result=result)
+        read = {m.sheet for m in result.column_maps if m.file == source.display_name}
+        for sheet, state in source.hidden_sheets:
+            if sheet == LISTS_SHEET:
+                continue  # mectk template's own hidden drop-down lists
+            what = "it was read like a visible sheet" if sheet in read else "it was not read"
+            result.issues.append(
+                make_issue(
+                    "sheet-hidden", file=source.display_name, sheet=sheet, state=state, read=what
+                )
+            )
     run_checks(result, [(r.plugin, r.spec) for r in registry.checks.values()])
     return result

@@ -19,7 +19,7 @@ from attrs import frozen
 from mectk import hookspecs
 from mectk.errors import DuplicateNameError, PluginError, UsageError
 from mectk.mapping import Mapping as LoadedMapping
-from mectk.mapping import load_mapping, mapping_claims, mapping_reader
+from mectk.mapping import load_mapping, mapping_reader, mapping_verdict
 from mectk.sources import Source
 from mectk.specs import CheckSpec, MappingSpec, ReaderSpec, ReportFormatSpec, SampleSpec
 
@@ -31,6 +31,7 @@ BUILTIN_PLUGINS: Mapping[str, str] = {
     "core-checks": "mectk.plugins.core_checks",
     "summary-report": "mectk.plugins.summary_report",
     "record-checks": "mectk.plugins.record_checks",
+    "sample-tracker": "mectk.plugins.sample_tracker",
 }
 """Built-in plugins: registered exactly as entry-point plugins are, under these names."""
 
@@ -156,9 +157,13 @@ class Registered(Generic[T]):
     plugin: str
 
 
-@frozen
+@frozen(kw_only=True)
 class PluginInfo:
-    """One registered plugin, as ``mectk plugins`` lists it."""
+    """One registered plugin, as ``mectk plugins`` lists it.
+
+    ``readers`` are every input format the plugin registered, those read by its mapping
+    files included; ``mappings`` names the formats among them that are mapping files.
+    """
 
     name: str
     distribution: str
@@ -166,6 +171,9 @@ class PluginInfo:
     hooks: tuple[str, ...]
     readers: tuple[str, ...]
     checks: tuple[str, ...]
+    mappings: tuple[str, ...] = ()
+    report_formats: tuple[str, ...] = ()
+    samples: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The plugin as a JSON object."""
@@ -176,7 +184,25 @@ class PluginInfo:
             "hooks": list(self.hooks),
             "readers": list(self.readers),
             "checks": list(self.checks),
+            "mappings": list(self.mappings),
+            "report_formats": list(self.report_formats),
+            "samples": list(self.samples),
         }
+
+
+@frozen
+class Identification:
+    """The answer to "which format reads this file?": the format and plugin (None when no
+    format recognises it), the reason in words, and why each mapping format declined."""
+
+    format: str | None
+    plugin: str | None
+    reason: str
+    declined: tuple[tuple[str, str], ...] = ()
+
+    def declined_text(self) -> str:
+        """Each declining format and its reason, for a message (empty when there are none)."""
+        return "; ".join(f"{name}: {reason}" for name, reason in self.declined)
 
 
 @frozen
@@ -203,6 +229,10 @@ class Registry:
                 f"plugin '{existing.plugin}'"
             )
             raise UsageError(msg, hint="Give the mapping another format name.")
+        shipped = self.mappings.get(mapping.format)
+        if shipped is not None and mapping.refine is None:
+            # a new version of a plugin's layout keeps the plugin's refine function
+            mapping = attrs.evolve(mapping, refine=shipped.spec.refine)
         return attrs.evolve(
             self,
             readers={**self.readers, mapping.format: Registered(mapping_reader(mapping), plugin)},
@@ -220,17 +250,29 @@ class Registry:
         Mapping files with an ``identify`` section are asked first, then the plugins'
         ``mectk_identify_reader`` hooks.
         """
-        for name, registered in self.mappings.items():
-            if mapping_claims(registered.spec, source):
-                return name, registered.plugin
+        found = self.identification(source)
+        return (found.format, found.plugin) if found.format and found.plugin else None
+
+    def identification(self, source: Source) -> Identification:
+        """Which reader recognises ``source``, and why; or, when none does, why each
+        mapping-file format declined it (formats written in code decide without words)."""
+        declined = []
+        for name, registered in sorted(self.mappings.items()):
+            mapping = registered.spec
+            if not mapping.identify_sheets and not mapping.identify_headings:
+                continue  # identified in code, if at all (its plugin's hook)
+            verdict = mapping_verdict(mapping, source)
+            if verdict.claimed:
+                return Identification(name, registered.plugin, verdict.reason)
+            declined.append((name, verdict.reason))
         found = call_first(self.pm, "mectk_identify_reader", source=source)
         if found is None:
-            return None
+            return Identification(None, None, "no installed format recognises it", tuple(declined))
         plugin, name = found
         if not isinstance(name, str) or name not in self.readers:
             msg = f"plugin '{plugin}' identified the file as unknown format {name!r}"
             raise PluginError(msg)
-        return name, plugin
+        return Identification(name, plugin, f"plugin '{plugin}' recognised it")
 
     def plugins(self) -> list[PluginInfo]:
         """Every registered plugin with its distribution, version, hooks and formats."""
@@ -249,11 +291,19 @@ class Registry:
                     distribution=dist,
                     version=version,
                     hooks=hooks,
-                    readers=tuple(sorted(k for k, v in self.readers.items() if v.plugin == name)),
-                    checks=tuple(sorted(k for k, v in self.checks.items() if v.plugin == name)),
+                    readers=_names_of(self.readers, plugin=name),
+                    checks=_names_of(self.checks, plugin=name),
+                    mappings=_names_of(self.mappings, plugin=name),
+                    report_formats=_names_of(self.report_formats, plugin=name),
+                    samples=_names_of(self.samples, plugin=name),
                 )
             )
         return sorted(out, key=lambda p: p.name)
+
+
+def _names_of(registered: Mapping[str, Registered[Any]], *, plugin: str) -> tuple[str, ...]:
+    """The sorted names in ``registered`` that ``plugin`` registered."""
+    return tuple(sorted(k for k, v in registered.items() if v.plugin == plugin))
 
 
 def _collect(
@@ -291,7 +341,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     shipped = _collect(pm, "mectk_register_mappings", MappingSpec, lambda s: str(s.path))
     for registered in shipped.values():
         try:
-            mapping = load_mapping(registered.spec.path)
+            mapping = attrs.evolve(
+                load_mapping(registered.spec.path), refine=registered.spec.refine
+            )
         except UsageError as exc:
             msg = f"plugin '{registered.plugin}' ships a broken mapping file: {exc.message}"
             raise PluginError(msg) from exc
@@ -301,7 +353,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"'{readers[mapping.format].plugin}' and '{registered.plugin}'"
             )
             raise DuplicateNameError(msg, hint=f"Uninstall one, or set {DISABLE_ENV}.")
-        readers[mapping.format] = Registered(mapping_reader(mapping), registered.plugin)
+        reader = mapping_reader(mapping)
+        readers[mapping.format] = Registered(reader, registered.plugin)
         mappings[mapping.format] = Registered(mapping, registered.plugin)
     return Registry(
         pm=pm,

@@ -6,7 +6,9 @@ Contract:
   name is stored as a string, never a formula), numbers get a number format, Decimals
   become int or float, dates get ``dd/mm/yyyy`` unless told otherwise. Text longer than
   Excel's cell limit (:data:`MAX_CELL_TEXT`) is refused with :class:`ReportTextTooLongError`,
-  before anything is written.
+  before anything is written; so is a cell beyond Excel's last row or column. Control
+  characters that XML cannot hold (``\x01``) are shown as ``\x01`` escapes, never dropped
+  and never a crash half-way through a report.
 * :func:`sheet_title` turns any text into a sheet name Excel accepts (at most 31
   characters, none of ``[]:*?/\\``, not blank, not ``History``, unique in the workbook).
 * :func:`new_workbook` and :func:`add_sheet` start a workbook with safely named sheets.
@@ -31,6 +33,11 @@ from mectk.errors import UsageError
 MAX_CELL_TEXT = 32_767
 """Excel's limit on the characters in one cell."""
 MAX_SHEET_TITLE = 31
+MAX_ROW = 1_048_576
+MAX_COLUMN = 16_384
+"""Excel's sheet size: a cell beyond is refused (Excel would "repair" the file by
+dropping it)."""
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 HEADING_FILL = "1F4E78"
 DATE_FORMAT = "dd/mm/yyyy"
 INTEGER_FORMAT = "#,##0"
@@ -42,7 +49,7 @@ _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 
 
 class ReportTextTooLongError(UsageError):
-    """A text value longer than Excel allows in one cell."""
+    """A text value longer than Excel allows in one cell, or a cell beyond Excel's sheet."""
 
 
 def put(sheet: Any, row: int, column: int, value: Any, number_format: str | None = None) -> Any:
@@ -51,7 +58,15 @@ def put(sheet: Any, row: int, column: int, value: Any, number_format: str | None
     Text is always stored as text; numbers and dates get ``number_format`` (dates default
     to :data:`DATE_FORMAT`); None leaves the cell empty.
     """
+    if row > MAX_ROW or column > MAX_COLUMN:
+        msg = (
+            f"sheet '{sheet.title}': row {row:,}, column {column:,} is beyond Excel's "
+            f"{MAX_ROW:,} rows by {MAX_COLUMN:,} columns"
+        )
+        raise ReportTextTooLongError(msg, hint="Report a shorter period or split the report.")
     cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str) and _ILLEGAL.search(value):
+        value = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
     if isinstance(value, Decimal):
         value = int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, str) and len(value) > MAX_CELL_TEXT:

@@ -1,7 +1,9 @@
 """Bundled sample data for ``mectk demo``: a small fictional programme, written by code.
 
 Names, places and numbers are invented. A few deliberate mistakes are planted so that
-the demo shows what validation reports; :data:`PLANTED_ISSUES` lists them.
+the demo shows what validation reports; :data:`PLANTED_ISSUES` lists them. The built-in
+plugins contribute these files to the demo through ``mectk_register_samples``
+(:func:`write_canonical_sample`, :func:`write_tracker_sample`), as any plugin would.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from mectk.atomic import atomic_output
-from mectk.template import Rows
+from mectk.sources import ReadOptions
+from mectk.specs import SampleFile
+from mectk.template import Rows, write_workbook
 
 D = datetime.date
 PROGRAMME_ID = "CS-CME"
@@ -205,6 +209,41 @@ def sample_rows() -> Rows:
             },
         ],
     }
+
+
+SAMPLE_WORKBOOK = "sample-canonical.xlsx"
+BLANK_TEMPLATE = "template.xlsx"
+TRACKER_WORKBOOK = "sample-council-tracker.xlsx"
+TRACKER_FORMAT = "sample-county-tracker"
+"""The format of the bundled tracker mapping, ``mectk/samples/county-tracker.toml``."""
+TRACKER_AS_AT = D(2025, 6, 30)
+"""The date the tracker's undated snapshot columns (hours, direct-payment clients) describe."""
+
+
+def write_canonical_sample(folder: Path) -> list[SampleFile]:
+    """Write the sample canonical workbook and a blank template into ``folder``.
+
+    Returns the sample workbook to import; the template is written beside it for people
+    to start from, not imported.
+    """
+    sample = folder / SAMPLE_WORKBOOK
+    write_workbook(sample, sample_rows())
+    write_workbook(folder / BLANK_TEMPLATE)
+    return [SampleFile(path=sample, format="canonical", planted=PLANTED_ISSUES)]
+
+
+def write_tracker_sample(folder: Path) -> list[SampleFile]:
+    """Write the sample council tracker into ``folder``, to be read by its mapping file."""
+    tracker = folder / TRACKER_WORKBOOK
+    write_council_tracker(tracker)
+    return [
+        SampleFile(
+            path=tracker,
+            format=TRACKER_FORMAT,
+            options=ReadOptions(as_at=TRACKER_AS_AT),
+            planted=TRACKER_PLANTED,
+        )
+    ]
 
 
 TRACKER_HEADINGS = (

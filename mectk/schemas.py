@@ -280,6 +280,24 @@ def field_validator(kind: str, field: str) -> jsonschema.protocols.Validator:
     return StrictValidator(schema, format_checker=checker)
 
 
+def inline_schema(name: str) -> dict[str, Any]:
+    """A new copy of the schema file ``name`` (such as ``"manifest"``) with every ``$ref``
+    inlined and no ``$defs`` or ``$id``, so that it validates on its own."""
+    schema: dict[str, Any] = _inline_refs(load_schema(name), name)
+    schema.pop("$defs", None)
+    schema.pop("$id", None)
+    return schema
+
+
+def standalone_schema(kind: str) -> dict[str, Any]:
+    """A new copy of the schema of ``kind`` with every ``$ref`` inlined and no ``$defs``
+    or ``$id``: it validates a record of ``kind`` on its own (as in exchange packages)."""
+    schema: dict[str, Any] = _inline_refs(record_schema(kind), RECORD_KINDS[kind].schema_name)
+    schema.pop("$defs", None)
+    schema.pop("$id", None)
+    return schema
+
+
 @functools.cache
 def validator(kind: str) -> jsonschema.protocols.Validator:
     """A draft 2020-12 validator for ``kind``, checking ``date`` and ``date-time`` formats.

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from attrs import field, frozen
 
 from mectk.issues import Issue
+from mectk.limits import Limits
 
 SourceType = Literal["xlsx", "xlsm", "ods", "ole", "html", "csv", "zip", "empty", "binary", "pdf"]
 
@@ -38,7 +39,8 @@ SOURCE_DESCRIPTIONS: Mapping[str, str] = {
 class Source:
     """An input file as sniffed from its content, not its extension.
 
-    ``sheet_names`` is filled for workbooks; ``head`` holds the first bytes read.
+    ``sheet_names`` is filled for workbooks, and ``hidden_sheets`` holds (name, ``hidden``
+    or ``very hidden``) for those hidden in Excel; ``head`` holds the first bytes read.
     """
 
     path: Path
@@ -47,6 +49,7 @@ class Source:
     sheet_names: tuple[str, ...] = ()
     detail: str = ""
     label: str = ""
+    hidden_sheets: tuple[tuple[str, str], ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -99,13 +102,20 @@ class ColumnRule:
     or a number). ``blank`` says what an empty cell means: ``unknown`` (no value),
     ``no`` (false) or ``zero`` (0); it is never assumed. ``date_formats`` are
     ``strptime`` formats tried before the built-in UK forms; ``separators`` split
-    multi-value cells.
+    multi-value cells; ``blank_values`` are normalised cell texts that mean the cell is
+    empty (``n/a``), read as blank before ``blank_as`` or ``blank`` apply.
     """
 
     values: Mapping[str, Any] = field(factory=dict)
     blank: Literal["unknown", "no", "zero"] = "unknown"
     date_formats: tuple[str, ...] = ()
     separators: tuple[str, ...] = ()
+    pattern: str | None = None
+    """A regular expression the cell's text must match whole (``format-invalid`` if not)."""
+    blank_as: str | None = None
+    """Text an empty cell is read as (then mapped by ``values``), when a layout's own rule
+    gives blanks a meaning, such as a blank 1/0 flag meaning 0."""
+    blank_values: frozenset[str] = frozenset()
 
 
 class RowCells(Mapping[str, CellRef]):
@@ -145,6 +155,11 @@ class SourceRow:
     sheet_columns: Mapping[str, CellRef] = field(factory=dict)
     rules: Mapping[str, ColumnRule] = field(factory=dict)
     date1904: bool = False
+    extras: Mapping[str, Any] = field(factory=dict)
+    """Raw cells of the layout's extra columns, by heading: values that feed no field,
+    for the format's own code (a mapping's ``extra_columns``); None when blank."""
+    extra_cells: Mapping[str, CellRef] = field(factory=dict)
+    """Where each of ``extras`` came from."""
 
     @property
     def source_ref(self) -> str:
@@ -185,11 +200,13 @@ class ReadOptions:
     """Options a reader may use. Readers ignore what they do not understand.
 
     ``as_at`` is the date snapshot columns without a date of their own apply to
-    (from ``--period``: the period's last day).
+    (from ``--period``: the period's last day). ``limits`` bound what is read
+    (:class:`mectk.limits.Limits`; ``--limit`` and ``MECTK_LIMITS_*`` on the command line).
     """
 
     encoding: str | None = None
     as_at: datetime.date | None = None
+    limits: Limits = field(factory=Limits)
 
 
 ReadItem = SourceRow | BlankRow | SkippedRow | ColumnMapping | Issue

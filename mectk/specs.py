@@ -96,15 +96,36 @@ class CheckSpec:
     importance: Literal["high", "medium", "low"] = "medium"
 
 
+class RefineFunction(Protocol):
+    """Turns what a mapping file read into what the format means: the Python a mapping
+    cannot express (deriving a field from two others, one row becoming several records,
+    further records from the mapping's ``extra_columns``, checks against a lookup).
+
+    It receives every item the mapping's reader yields, in order, and yields items in
+    their place; everything it yields is validated and counted as any reader's items, so
+    it must pass on or account for every row (a row it consumes becomes a
+    :class:`mectk.sources.SkippedRow` or an issue).
+    """
+
+    def __call__(
+        self, items: Iterator[ReadItem], source: Source, options: ReadOptions
+    ) -> Iterator[ReadItem]: ...
+
+
 @frozen
 class MappingSpec:
     """A mapping file a plugin ships; it becomes an input format named by its ``format`` key.
 
     :param path: the TOML file, for example
         ``importlib.resources.files("mectk_leeds") / "leeds-tracker.toml"``.
+    :param refine: optional, keyword only; what the plugin does to the rows the mapping
+        reads (see :class:`RefineFunction`); rows carry the mapping's ``extra_columns`` as
+        ``SourceRow.extras``. The format is still identified by the mapping's
+        ``identify`` section, and a council's new version of the mapping file keeps it.
     """
 
     path: Path | Traversable
+    refine: RefineFunction | None = field(default=None, kw_only=True)
 
 
 @frozen(kw_only=True)

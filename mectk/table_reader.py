@@ -3,7 +3,9 @@
 A :class:`TableLayout` says which record kind the rows hold, where the header is (found
 automatically among the first rows, or given as one or two rows: a merged two-row header
 becomes ``Parent / Child``), which heading feeds which field, constants, rows to skip,
-and snapshot columns that become outcome records. The canonical workbook uses an
+and snapshot columns that become outcome records (dated by the layout's ``as_at``, or row
+by row by an ``as_at_column``). A layout that ``updates`` reads rows that add to records
+read from earlier sheets, so required fields may be absent. The canonical workbook uses an
 automatic layout (headings are schema titles); mapping files build explicit ones.
 
 Rows end at the sheet's last used row, never at ``max_row``; empty rows inside the data
@@ -12,14 +14,17 @@ are :class:`~mectk.sources.BlankRow`.
 
 from __future__ import annotations
 
+import calendar
 import datetime
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 from openpyxl.utils import get_column_letter
 
-from mectk.coerce import cell_text, is_blank
+from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date
 from mectk.grid import Grid
 from mectk.issues import make_issue
 from mectk.schemas import RECORD_KINDS, FieldInfo, field_map, fields, normalise_text
@@ -36,6 +41,7 @@ from mectk.sources import (
 )
 
 HEADER_SCAN_ROWS = 20
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @frozen
@@ -49,7 +55,12 @@ class ColumnSpec:
 
 @frozen
 class SnapshotSpec:
-    """A column whose cells are snapshot outcomes of the row's enterprise."""
+    """A column whose cells are snapshot outcomes of the row's enterprise.
+
+    With ``pattern`` (a regular expression with named groups ``year`` and ``month``, and
+    optionally ``day``), every column whose whole heading matches it is such a column,
+    dated by its heading: the given day, or else the last day of the month.
+    """
 
     headings: tuple[str, ...]
     outcome_type: str
@@ -57,6 +68,24 @@ class SnapshotSpec:
     breakdown: str | None = None
     as_at: datetime.date | None = None
     rule: ColumnRule | None = None
+    pattern: str | None = None
+
+
+def heading_date(pattern: str, heading: str) -> datetime.date | None:
+    """The date a heading matching ``pattern`` names (its ``year``, ``month`` and optional
+    ``day`` groups; the month's last day without one), or None when it does not match or
+    names no real date."""
+    found = re.fullmatch(pattern, heading.strip(), flags=re.IGNORECASE)
+    if found is None:
+        return None
+    groups = found.groupdict()
+    try:
+        year, month = int(groups["year"]), int(groups["month"])
+        last = calendar.monthrange(year, month)[1]
+        day = int(groups["day"]) if groups.get("day") else last
+        return datetime.date(year, month, day)
+    except (KeyError, TypeError, ValueError, calendar.IllegalMonthError):
+        return None
 
 
 @frozen
@@ -73,6 +102,15 @@ class TableLayout:
     as_at: datetime.date | None = None
     schema_headings: bool = True
     ignored_headings: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    """Regular expressions matched against whole headings (ignoring case): columns that
+    feed no field but are handed to the format's own code as ``SourceRow.extras``."""
+    as_at_column: tuple[str, ...] = ()
+    updates: bool = False
+
+
+def _extra(layout: TableLayout, heading: str) -> bool:
+    return any(re.fullmatch(p, heading.strip(), flags=re.IGNORECASE) for p in layout.extra_columns)
 
 
 Row = tuple[int, list[Any]]
@@ -162,6 +200,7 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
         if filled >= HEADER_SCAN_ROWS and row[0] >= last_header:
             break
     if not filled:
+        yield make_issue("sheet-empty", file=file, sheet=sheet)
         return  # an empty sheet holds no records
     if layout.header_rows:
         header_rows = [r for r in head if r[0] in layout.header_rows]
@@ -189,6 +228,21 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     yield from issues
     yield ColumnMapping(file, sheet, tuple(mapping))
     snapshot_columns = _snapshot_columns(headings, layout)
+    extra_columns = [
+        (o, h, CellRef(sheet, None, get_column_letter(o + 1), h))
+        for o, h in enumerate(headings)
+        if h and _extra(layout, h)
+    ]
+    as_at_offset = _as_at_offset(headings, layout)
+    if snapshot_columns and layout.as_at_column and as_at_offset is None:
+        yield make_issue(
+            "column-missing",
+            file=file,
+            sheet=sheet,
+            row=header_number,
+            column=layout.as_at_column[0],
+            field="as_at_date",
+        )
     id_field = RECORD_KINDS[layout.kind].id_field
     sheet_columns = {
         info.name: CellRef(sheet, None, letter, heading) for _, info, heading, letter, _ in columns
@@ -197,11 +251,19 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
     data = _chain([r for r in head if r[0] > header_number], rows)
     hidden = grid.hidden_rows(sheet)
     hidden_seen = 0
+    width = max((i + 1 for i, h in enumerate(headings) if h), default=0)
+    stray = 0  # rows with values right of the last heading: never read, so said once
+    first_stray: str | None = None
     ended = False
-    read_at = sorted({o for o, *_ in columns} | {o for o, _, _ in snapshot_columns})
+    read_at = sorted(
+        {o for o, *_ in columns}
+        | {o for o, _, _ in snapshot_columns}
+        | {o for o, _, _ in extra_columns}
+    )
     if (
         snapshot_columns
         and layout.as_at is None
+        and as_at_offset is None
         and not all(s.as_at for _, _, s in snapshot_columns)
     ):
         yield make_issue(
@@ -234,11 +296,20 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
         if reason:
             yield SkippedRow(sheet, number, reason)
             continue
+        if len(cells) > width and any(not is_blank(c) for c in cells[width:]):
+            stray += 1
+            if first_stray is None:
+                offset = next(i for i in range(width, len(cells)) if not is_blank(cells[i]))
+                first_stray = f"{get_column_letter(offset + 1)}{number}"
         values: dict[str, Any] = dict(layout.constants)
         for offset, info, _, _, _ in columns:
             raw = cells[offset] if offset < len(cells) else None
             values[info.name] = None if is_blank(raw) else raw
         refs = RowCells(sheet_columns, number)
+        extras = {
+            h: None if is_blank(cells[o] if o < len(cells) else None) else cells[o]
+            for o, h, _ in extra_columns
+        }
         yield SourceRow(
             kind=layout.kind,
             sheet=sheet,
@@ -249,8 +320,15 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
             sheet_columns=sheet_columns,
             rules=rules,
             date1904=grid.date1904,
+            extras=extras,
+            extra_cells={h: attrs.evolve(ref, row=number) for _, h, ref in extra_columns},
         )
         if snapshot_columns:
+            row_as_at = None
+            if as_at_offset is not None:
+                raw_at = cells[as_at_offset] if as_at_offset < len(cells) else None
+                letter = get_column_letter(as_at_offset + 1)
+                row_as_at = (raw_at, CellRef(sheet, number, letter, headings[as_at_offset]))
             yield from _snapshots(
                 snapshot_columns,
                 cells,
@@ -262,9 +340,14 @@ def read_table(grid: Grid, sheet: str | None, layout: TableLayout, file: str) ->
                 file,
                 grid.date1904,
                 id_field,
+                row_as_at,
             )
     if hidden_seen:
         yield make_issue("rows-hidden", file=file, sheet=sheet, count=hidden_seen)
+    if stray:
+        yield make_issue(
+            "cells-without-heading", file=file, sheet=sheet, cell=first_stray, count=stray
+        )
 
 
 def _match_columns(
@@ -282,6 +365,13 @@ def _match_columns(
     # headings read elsewhere (snapshot columns) or deliberately ignored raise no warning
     quiet_headings = {normalise_text(h) for s in layout.snapshots for h in s.headings}
     quiet_headings.update(normalise_text(h) for h in layout.ignored_headings)
+    patterns = [s.pattern for s in layout.snapshots if s.pattern]
+    quiet_headings.update(
+        normalise_text(h)
+        for h in headings
+        if h and (_extra(layout, h) or any(heading_date(p, h) for p in patterns))
+    )
+    quiet_headings.update(normalise_text(h) for h in layout.as_at_column)
     for offset, heading in enumerate(headings):
         if not heading:
             continue
@@ -308,7 +398,7 @@ def _match_columns(
             seen.add(info.name)
             columns.append((offset, info, heading, letter, rule))
             mapping.append((letter, heading, info.name, how))
-    for info in fields(layout.kind):
+    for info in () if layout.updates else fields(layout.kind):
         if (
             info.required
             and not info.read_only
@@ -332,11 +422,32 @@ def _snapshot_columns(
     headings: list[str], layout: TableLayout
 ) -> list[tuple[int, str, SnapshotSpec]]:
     wanted = {normalise_text(h): s for s in layout.snapshots for h in s.headings}
-    return [
-        (offset, heading, wanted[normalise_text(heading)])
-        for offset, heading in enumerate(headings)
-        if heading and normalise_text(heading) in wanted
-    ]
+    out = []
+    for offset, heading in enumerate(headings):
+        if not heading:
+            continue
+        spec = wanted.get(normalise_text(heading))
+        if spec is None:
+            for candidate in layout.snapshots:
+                dated = heading_date(candidate.pattern, heading) if candidate.pattern else None
+                if dated is not None:
+                    spec = attrs.evolve(candidate, as_at=dated)
+                    break
+        if spec is not None:
+            out.append((offset, heading, spec))
+    return out
+
+
+def _as_at_offset(headings: list[str], layout: TableLayout) -> int | None:
+    """The offset of the layout's as-at column (by heading, or child heading), or None."""
+    wanted = {normalise_text(h) for h in layout.as_at_column}
+    for offset, heading in enumerate(headings):
+        if heading and (
+            normalise_text(heading) in wanted
+            or normalise_text(heading.rsplit(" / ", 1)[-1]) in wanted
+        ):
+            return offset
+    return None
 
 
 def _skip_reason(cells: list[Any], columns: list[Column], layout: TableLayout) -> str | None:
@@ -368,16 +479,27 @@ def _snapshots(
     file: str,
     date1904: bool,
     id_field: str,
+    row_as_at: tuple[Any, CellRef] | None = None,
 ) -> Iterator[SourceRow]:
     owner = values.get(id_field)
+    dated: Any = None  # the row's own as-at date (ISO), or its cell as read when not a date
+    if row_as_at is not None and not is_blank(row_as_at[0]):
+        try:
+            dated = read_date(row_as_at[0], date1904=date1904)[0]
+        except CoercionFailed:
+            dated = row_as_at[0]  # validation reports it at the as-at cell
     for offset, heading, spec in snapshot_columns:
         raw = cells[offset] if offset < len(cells) else None
-        if is_blank(raw):
+        if is_blank(raw) or (
+            spec.rule is not None and normalise_text(_cell_text(raw)) in spec.rule.blank_values
+        ):
             continue  # a blank snapshot cell is no observation, not zero
-        as_at = spec.as_at or layout.as_at
+        as_at: Any = spec.as_at or dated or layout.as_at
         owner_text = _cell_text(owner)
         suffix = f"-{spec.breakdown}" if spec.breakdown else ""
-        when = as_at.isoformat() if as_at else "undated"
+        when = as_at.isoformat() if isinstance(as_at, datetime.date) else "undated"
+        if isinstance(as_at, str) and _ISO_DATE.fullmatch(as_at):
+            when = as_at
         outcome = {
             "outcome_id": f"{owner_text}-{spec.outcome_type}{suffix}-{when}"[:64],
             "programme_id": values.get("programme_id"),
@@ -391,6 +513,8 @@ def _snapshots(
             outcome["breakdown"] = spec.breakdown
         letter = get_column_letter(offset + 1)
         cell_refs = {"value": CellRef(sheet, number, letter, heading)}
+        if dated is not None and row_as_at is not None and not spec.as_at:
+            cell_refs["as_at_date"] = row_as_at[1]
         if id_field in refs:
             cell_refs["enterprise_id"] = refs[id_field]
             cell_refs["outcome_id"] = refs[id_field]

@@ -14,13 +14,12 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NamedTuple, TextIO
 
 import jsonschema
 from attrs import define, field, frozen
 
-from mectk.accepted import AcceptedRecords, as_accepted_records
+from mectk.accepted import NOTHING, AcceptedRecords, as_accepted_records
 from mectk.coerce import (
     CoercionFailed,
     cell_text,
@@ -200,7 +199,7 @@ _MEMO_TRIAL = 256
 """A column whose first this many distinct texts took more than twice as many cells to
 appear (names, ids, e-mail addresses) is not remembered at all."""
 
-_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+_NO_VALUES = NOTHING
 
 
 class _Coerced(NamedTuple):
@@ -220,7 +219,19 @@ class _Coerced(NamedTuple):
 class _Column:
     """One field of one sheet's rows: its schema facts, its mapping rule and a memo."""
 
-    __slots__ = ("blank", "date1904", "direct", "dotted", "info", "memo", "rule", "texts")
+    __slots__ = (
+        "blank",
+        "blank_as",
+        "blank_values",
+        "date1904",
+        "direct",
+        "dotted",
+        "info",
+        "memo",
+        "pattern",
+        "rule",
+        "texts",
+    )
 
     def __init__(self, info: FieldInfo, rule: ColumnRule | None, date1904: bool) -> None:
         self.info = info
@@ -230,11 +241,21 @@ class _Column:
         self.blank: Any = None  # the value a blank cell stands for, if the mapping says
         if rule is not None and rule.blank != "unknown":
             self.blank = False if rule.blank == "no" else 0
+        # text a blank cell is read as, and normalised texts that mean a blank (n/a)
+        self.blank_as: str | None = rule.blank_as if rule is not None else None
+        self.blank_values: frozenset[str] = rule.blank_values if rule is not None else frozenset()
+        self.pattern: re.Pattern[str] | None = (
+            re.compile(rule.pattern) if rule is not None and rule.pattern else None
+        )
         self.memo: dict[str, _Coerced] | None = {}
         self.texts = 0  # text cells seen while the memo is on trial
         # a plain single-value field needs no notes: call its coercion directly and take
         # the full path only when it fails (to report exactly as the full path does)
-        plain = not info.multi and info.value_kind != "date" and not (rule and rule.values)
+        plain = (
+            not info.multi
+            and info.value_kind != "date"
+            and not (rule and (rule.values or rule.pattern))
+        )
         self.direct: Callable[[Any], Any] | None = (
             functools.partial(coerce_scalar, info=info) if plain else None
         )
@@ -283,6 +304,8 @@ class _Column:
         info, rule = self.info, self.rule
         if rule is not None and rule.values:
             raw = rule.values.get(normalise_text(cell_text(raw)), raw)
+        if self.pattern is not None and not self.pattern.fullmatch(cell_text(raw)):
+            raise CoercionFailed("format-invalid")
         try:
             if info.value_kind != "date":
                 return coerce_scalar(raw, info)
@@ -329,6 +352,21 @@ def _read_only(kind: str) -> tuple[str, ...]:
     return tuple(n for n, i in field_map(kind).items() if i.read_only)
 
 
+@define
+class _Absent:
+    """The first record of a sheet that needs a field its layout has no column for."""
+
+    first: SourceRow
+    info: FieldInfo | None
+    record_id: str | None
+    reason: str
+    count: int = 1
+    last: SourceRow | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.last = self.first
+
+
 class _RowChecker:
     """Validates one row at a time; holds the converter and a plan per kind and rules."""
 
@@ -337,6 +375,7 @@ class _RowChecker:
         self.source_system = source_system
         self._plans: dict[tuple[str, int, bool], _Plan] = {}
         self._structure: dict[str, Any] = {}
+        self.absent: dict[tuple[str, str | None, str, str], _Absent] = {}
 
     def _plan(self, row: SourceRow) -> _Plan:
         rules = row.rules
@@ -347,6 +386,35 @@ class _RowChecker:
                 self._plans.clear()
             plan = self._plans[key] = _Plan(row.kind, rules, row.date1904)
         return plan
+
+    def _note_absent(
+        self, row: SourceRow, name: str, info: FieldInfo | None, record_id: str | None, reason: str
+    ) -> None:
+        """Count a record that needs field ``name``, which its sheet has no column for."""
+        key = (row.file, row.sheet, row.kind, name)
+        noted = self.absent.get(key)
+        if noted is None:
+            self.absent[key] = _Absent(row, info, record_id, reason)
+        elif noted.last is not row:
+            noted.count += 1
+            noted.last = row
+
+    def absent_issues(self) -> list[Issue]:
+        """One ``field-not-in-source`` warning per (file, sheet, kind, field) noted: at the
+        first record that needed it, with the number of records that did."""
+        return [
+            self._issue(
+                "field-not-in-source",
+                noted.first,
+                key[3],
+                noted.info,
+                None,
+                noted.record_id,
+                reason=noted.reason,
+                count=noted.count,
+            )
+            for key, noted in self.absent.items()
+        ]
 
     def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
         plan = self._plan(row)
@@ -360,17 +428,22 @@ class _RowChecker:
         for name, raw in row.values.items():
             column = columns.get(name) or plan.column(name, row)
             if raw is None or (type(raw) is str and not raw.strip()):
-                if column.blank is not None:
-                    data[name] = column.blank
-                continue
-            if isinstance(raw, CellProblem):
+                blank = True
+            elif isinstance(raw, CellProblem):
                 bad_fields.add(name)
                 issues.append(self._issue(raw.code, row, name, column.info, raw, record_id))
                 continue
-            if type(raw) is not str and is_blank(raw):  # a str subclass
-                if column.blank is not None:
-                    data[name] = column.blank
-                continue
+            else:  # a blank str subclass, or a text the mapping says means blank (N/A)
+                blank = (type(raw) is not str and is_blank(raw)) or (
+                    bool(column.blank_values)
+                    and normalise_text(cell_text(raw)) in column.blank_values
+                )
+            if blank:
+                raw = column.blank_as  # None unless the layout reads a blank as some text
+                if raw is None or is_blank(raw):
+                    if column.blank is not None:
+                        data[name] = column.blank
+                    continue
             value, notes, is_estimate, failure = column.coerce(raw)
             for code, shown in notes:
                 issues.append(self._issue(code, row, name, column.info, shown, record_id))
@@ -420,6 +493,8 @@ class _RowChecker:
             row.sheet_columns,
             row.rules,
             row.date1904,
+            _NO_VALUES,  # extra columns feed the format's own code, not the record
+            _NO_VALUES,
         )
         return AcceptedRecord(row.kind, model, kept), issues
 
@@ -463,7 +538,7 @@ class _RowChecker:
         return make_issue(
             code,
             file=row.file or None,
-            sheet=row.sheet,
+            sheet=reference.sheet or row.sheet,  # a cell from another sheet (an update row)
             cell=reference.cell,
             row=reference.row if reference.row is not None else row.row,
             column=heading,
@@ -495,6 +570,10 @@ class _RowChecker:
                 name = ".".join([*path, missing])
                 info = infos.get(name)
                 code = "value-conditionally-required" if conditional else "value-required"
+                if conditional and not _in_layout(row, name):
+                    # a warning once per sheet and field, counted (validate_items adds it)
+                    self._note_absent(row, name, info, record_id, reason)
+                    continue
                 yield (
                     name,
                     self._issue(
@@ -508,6 +587,14 @@ class _RowChecker:
         personal = info is None or info.personal_data != "none"
         code, reason = _schema_code(error, row.kind, list(error.schema_path), personal)
         yield name, self._issue(code, row, name, info, raw, record_id, reason=reason)
+
+
+def _in_layout(row: SourceRow, name: str) -> bool:
+    """Whether the row's sheet has a column for field ``name`` (always, for readers that
+    give no sheet columns: they are not judged by layout)."""
+    if not row.sheet_columns:
+        return True
+    return name in row.sheet_columns or name in row.cells or name in row.values
 
 
 _SCHEMA_CODES = {
@@ -654,6 +741,7 @@ def validate_items(
         result.rejected += counts[1]
         result.blank_rows += counts[2]
         result.skipped_rows += counts[3]
+    result.issues.extend(checker.absent_issues())
     return result
 
 

@@ -11,19 +11,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_LAYER = ("schemas", "models", "converter")
-VALUE_LAYER = ("coerce", "issues", "sources", "errors", "periods")
+VALUE_LAYER = ("coerce", "issues", "sources", "errors", "periods", "limits")
 """Shared value objects and value coercion: they import the model layer and each other only."""
 FACES = ("mectk.cli", "mectk.demo")  # mectk.cli_* modules are the command line too
+
+
+def _is_mectk(module: str) -> bool:
+    """``mectk`` or a module inside it (not a plugin package such as ``mectk_leeds``)."""
+    return module == "mectk" or module.startswith("mectk.")
 
 
 def mectk_imports(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mectk"):
+        if isinstance(node, ast.ImportFrom) and node.module and _is_mectk(node.module):
             found.add(node.module)
             found.update(f"{node.module}.{a.name}" for a in node.names)
         elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("mectk"))
+            found.update(a.name for a in node.names if _is_mectk(a.name))
     return found
 
 

@@ -131,7 +131,8 @@ def test_a_stray_cell_far_away_is_refused_before_loading(tmp_path):
     (tmp_path / "m.toml").write_text(TINY, encoding="utf-8")
     done = run("validate", str(book), "--mapping", str(tmp_path / "m.toml"), cwd=tmp_path)
     assert done.returncode == 3, done.stderr
-    assert "cells a sheet" in done.stderr
+    assert "sheet-too-large" in done.stderr
+    assert "limit sheet_cells" in done.stderr
 
 
 @pytest.mark.parametrize(

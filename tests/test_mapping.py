@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from mectk.errors import UsageError
+from mectk.errors import MectkError, UsageError
 from mectk.mapping import load_mapping
 from mectk.pipeline import validate_files
 from mectk.plugin_manager import build_registry, make_plugin_manager
@@ -240,6 +241,48 @@ def test_a_mapping_with_identify_is_chosen_without_format(tracker, tmp_path):
     assert json.loads(done.stdout)["files"][0]["format"] == "shire-tracker"
 
 
+def test_identification_says_why_a_mapping_claims_or_declines_a_file(tracker, tmp_path):
+    from mectk.mapping import mapping_verdict
+    from mectk.sniff import sniff
+
+    book, mapping_path, _ = tracker
+    mapping = load_mapping(mapping_path)
+    claimed = mapping_verdict(mapping, sniff(book))
+    assert claimed.claimed
+    assert claimed.reason == "sheet 'Tracker' has the headings 'Ref No', 'Name of Enterprise'"
+
+    other = openpyxl.Workbook()
+    other.active.title = "Tracker"
+    other.active.append(["Ref No", "Trading name"])
+    other.save(tmp_path / "other.xlsx")
+    declined = mapping_verdict(mapping, sniff(tmp_path / "other.xlsx"))
+    assert not declined.claimed
+    assert declined.reason == (
+        "headings 'Name of Enterprise' not in the first 20 rows of sheet 'Tracker'"
+    )
+    other.active.title = "Data"
+    other.save(tmp_path / "other.xlsx")
+    assert mapping_verdict(mapping, sniff(tmp_path / "other.xlsx")).reason == (
+        "the workbook has no sheet 'Tracker'"
+    )
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert mapping_verdict(mapping, sniff(tmp_path / "x.csv")).reason == (
+        "a CSV file has no sheet 'Tracker'"
+    )
+    xlsx_only = load_mapping(mapping_path)
+    xlsx_only = attrs.evolve(xlsx_only, source_types=("xlsx",))
+    assert mapping_verdict(xlsx_only, sniff(tmp_path / "x.csv")).reason == (
+        "it reads xlsx files, and this is csv"
+    )
+
+    # with no --format, the refusal names each mapping format that declined, and why
+    registry = build_registry(make_plugin_manager(load_entrypoints=False)).with_mapping(mapping)
+    with pytest.raises(MectkError) as raised:
+        validate_files(registry, [tmp_path / "other.xlsx"])
+    assert raised.value.code == "format-not-recognised"
+    assert "shire-tracker: the workbook has no sheet 'Tracker'" in raised.value.message
+
+
 def test_period_dates_snapshots_when_the_mapping_has_no_as_at(tracker, tmp_path):
     book, mapping_path, _ = tracker
     mapping_path.write_text(MAPPING.replace('as_at = "2025-06-30"\n', ""), encoding="utf-8")
@@ -350,3 +393,135 @@ def test_the_documented_example_mapping_loads(tmp_path):
     mapping = load_mapping(path)
     assert mapping.format == "county-tracker"
     assert [s.layout.kind for s in mapping.sheets] == ["enterprise"]
+
+
+WIDE = r"""
+format = "wide-export"
+source_types = ["csv"]
+
+[constants]
+programme_id = "W-CME"
+
+[[sheets]]
+record = "enterprise"
+header_rows = [1]
+stop_at_first_blank = true
+extra_columns = ['contacts_q[1-4]']
+
+[sheets.constants]
+independent = true
+legal_form = "unknown"
+cqc_status = "unknown"
+origin = "new"
+status = "developing"
+
+[sheets.columns]
+enterprise_id = "ref"
+trading_name = "name"
+first_contact_date = "engaged"
+status_date = "engaged"
+locality_id = { heading = "ward", pattern = 'E05\d{6}' }
+consent_directory = { heading = "listed", values = { "1" = true, "0" = false }, blank_as = "0" }
+
+[[sheets.snapshots]]
+heading_pattern = 'vol_(?P<year>\d{4})_(?P<month>\d{2})'
+outcome_type = "volunteer_roles"
+"""
+
+
+def test_heading_patterns_extra_columns_cell_patterns_and_blank_as(tmp_path):
+    """Wide monthly columns become snapshots dated by their headings (a blank month is no
+    observation); extra columns reach the row; a cell pattern and a blank rule apply."""
+    mapping_file = tmp_path / "wide.toml"
+    mapping_file.write_text(WIDE, encoding="utf-8")
+    data = tmp_path / "wide.csv"
+    data.write_text(
+        "ref,name,engaged,ward,listed,vol_2025_04,vol_2025_05,vol_2026_02,contacts_q1,other\r\n"
+        "W-1,Tea,2025-04-01,E05000001,,1,,2,3,x\r\n"
+        "W-2,Cake,2025-04-01,E0500001,1,,,,,\r\n"
+        "\r\nFootnote\r\n",
+        encoding="utf-8-sig",
+    )
+    registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
+    result = validate_files(registry, [data], format_name="wide-export")
+    assert (result.rows_read, result.accepted, result.rejected) == (4, 3, 1)
+    assert (result.blank_rows, result.skipped_rows) == (1, 1)
+    snapshots = sorted((r.model.as_at_date, r.model.value) for r in result.accepted_records
+                       if r.kind == "outcome")  # fmt: skip
+    assert snapshots == [(datetime.date(2025, 4, 30), 1), (datetime.date(2026, 2, 28), 2)]
+    firm = next(r.model for r in result.accepted_records if r.kind == "enterprise")
+    assert firm.consent_directory is False  # blank read as "0"
+    [bad] = [i for i in result.issues if i.severity == "error"]
+    assert (bad.code, bad.cell) == ("format-invalid", "D3")
+    assert [i.column for i in result.issues if i.code == "column-unknown"] == ["other"]
+
+    from mectk.mapping import read_with_mapping
+    from mectk.sniff import sniff
+    from mectk.sources import ReadOptions, SourceRow
+
+    rows = [
+        item
+        for item in read_with_mapping(load_mapping(mapping_file), sniff(data), ReadOptions())
+        if isinstance(item, SourceRow) and item.kind == "enterprise"
+    ]
+    assert [r.extras for r in rows] == [{"contacts_q1": "3"}, {"contacts_q1": None}]
+    assert rows[0].extra_cells["contacts_q1"].cell == "I2"
+
+
+def test_a_heading_pattern_needs_year_and_month_groups(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(WIDE.replace("(?P<month>", "(?P<mon>"), encoding="utf-8")
+    with pytest.raises(UsageError, match="no named group month"):
+        load_mapping(path)
+
+
+def test_a_required_field_the_layout_lacks_is_a_warning_not_an_error(tmp_path):
+    mapping_file = tmp_path / "wide.toml"
+    mapping_file.write_text(
+        WIDE.replace('status = "developing"', 'status = "closed"'), encoding="utf-8"
+    )
+    data = tmp_path / "wide.csv"
+    data.write_text(
+        "ref,name,engaged,ward\r\nW-1,Tea,2025-04-01,E05000001\r\nW-2,Cake,2025-04-01,E05000002\r\n",
+        encoding="utf-8",
+    )
+    registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
+    result = validate_files(registry, [data], format_name="wide-export")
+    assert result.accepted == 2  # a closed new enterprise needs dates the layout lacks
+    # one warning per field the layout lacks, not one per row
+    found = sorted(
+        (i.severity, i.field, i.record_id, "for 2 enterprise record(s)" in i.message)
+        for i in result.issues
+        if i.code == "field-not-in-source"
+    )
+    assert found == [
+        ("warning", "closure_date", "W-1", True),
+        ("warning", "launch_date", "W-1", True),
+    ]
+
+
+def test_blank_values_are_read_as_blank_before_blank_as_applies(tmp_path):
+    """``blank_values`` says which texts are empty; ``blank_as`` what an empty cell means."""
+    mapping_file = tmp_path / "wide.toml"
+    mapping_file.write_text(
+        WIDE.replace('blank_as = "0" }', 'blank_as = "0", blank_values = ["n/a"] }'),
+        encoding="utf-8",
+    )
+    data = tmp_path / "wide.csv"
+    data.write_text(
+        "ref,name,engaged,ward,listed\r\nW-1,Tea,2025-04-01,E05000001,N/A\r\n"
+        "W-2,Cake,2025-04-01,E05000002,1\r\n",
+        encoding="utf-8",
+    )
+    registry = build_registry(make_plugin_manager()).with_mapping(load_mapping(mapping_file))
+    result = validate_files(registry, [data], format_name="wide-export")
+    listed = {r.model.enterprise_id: r.model.consent_directory for r in result.accepted_records}
+    assert listed == {"W-1": False, "W-2": True}
+    assert not [i for i in result.issues if i.severity == "error"]
+
+
+def test_blank_and_blank_as_together_are_refused(tmp_path):
+    path = tmp_path / "both.toml"
+    path.write_text(WIDE.replace('blank_as = "0" }', 'blank_as = "0", blank = "no" }'))
+    with pytest.raises(UsageError, match="give blank or blank_as, not both"):
+        load_mapping(path)

@@ -44,6 +44,7 @@ MODEL_SCHEMAS: dict[type, tuple[str, str]] = {
     models.SpendLine: ("spend-line", ""),
     models.Producer: ("manifest", "/properties/mectk/properties/producer"),
     models.ManifestMectk: ("manifest", "/properties/mectk"),
+    models.SchemaFile: ("manifest", "/properties/mectk/properties/schema_files/items"),
     models.Resource: ("manifest", "/properties/resources/items"),
     models.Manifest: ("manifest", ""),
 }
@@ -61,7 +62,7 @@ MANIFEST: dict[str, Any] = {
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            "schema": "schemas/enterprise.schema.json",
+            "schema": "schemas/enterprise.table.json",
             "hash": "sha256:" + "0123456789abcdef" * 4,
             "bytes": 2048,
             "rows": 12,
@@ -74,6 +75,7 @@ MANIFEST: dict[str, Any] = {
         "period": "2025-26",
         "source_batches": ["batch-1"],
         "personal_fields_included": ["enterprise.trading_name"],
+        "schema_files": [{"path": "schemas/enterprise.table.json", "hash": "sha256:" + "ab" * 32}],
     },
 }
 
@@ -229,6 +231,7 @@ def test_manifest_models_are_frozen() -> None:
         models.Resource,
         models.ManifestMectk,
         models.Producer,
+        models.SchemaFile,
     }
     for obj in found:
         assert_frozen(obj)

@@ -11,17 +11,20 @@ import copy
 import datetime
 import io
 import json
+import pickle
 import tracemalloc
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mectk import accepted, issue_log
-from mectk.accepted import KeyHashes, repeated_hashes
+from mectk.accepted import AcceptedRecords, KeyHashes, repeated_hashes
 from mectk.converter import make_validated_converter
 from mectk.jsonio import dumps
 from mectk.models import MODELS
@@ -30,7 +33,7 @@ from mectk.plugin_manager import build_registry, make_plugin_manager
 from mectk.plugins import core_checks, record_checks
 from mectk.sample_data import sample_rows
 from mectk.schemas import RECORD_KINDS
-from mectk.sources import CellRef, RowCells, SourceRow
+from mectk.sources import CellRef, ColumnRule, RowCells, SourceRow
 from mectk.template import write_workbook
 from mectk.validation import ValidationResult, run_checks, validate_items
 from tests.strategies import CONVERTER, records
@@ -224,3 +227,107 @@ def test_memory_does_not_grow_with_the_number_of_rows(monkeypatch: pytest.Monkey
     growth = large - small
     # keeping the 2,250 more accepted records and 750 more issues would take over 3 MB
     assert growth < 3_000 * 100, f"peak grew by {growth:,} bytes for 3,000 more rows"
+
+
+# ---- main's rules on the fast paths (merged with the per-column plans) -------------------
+
+
+def _rows_with_rules(count: int, rules: Mapping[str, ColumnRule]) -> Iterator[SourceRow]:
+    """``_rows`` read with mapping ``rules``: every 3rd row's price unit blank, its
+    email "N/A"."""
+    for row in _rows(count):
+        values = dict(row.values)
+        if row.row is not None and row.row % 3 == 0:
+            values["price_unit"] = ""
+            values["lead_email"] = "N/A"
+        yield attrs.evolve(row, values=values, rules=rules)
+
+
+def test_blank_values_blank_as_and_patterns_apply_on_every_path() -> None:
+    # trading names are all distinct (their memo is dropped after its trial, and a plain
+    # text field takes the direct path), price units repeat (remembered): the pattern, the
+    # blank text and the blank values must apply on both
+    rules = {
+        "trading_name": ColumnRule(pattern=r"Care \d*[02468]"),
+        "price_unit": ColumnRule(blank_as="Per visit"),
+        "lead_email": ColumnRule(blank_values=frozenset({"n/a"})),
+    }
+    count = 600
+    result = validate_items(_rows_with_rules(count, rules), source_system="test")
+    bad_name = [i for i in result.issues if i.code == "format-invalid"]
+    assert sorted(i.row or 0 for i in bad_name) == [n + 2 for n in range(count) if n % 2]
+    assert all(i.field == "trading_name" for i in bad_name)
+    assert not [i for i in result.issues if i.field == "lead_email"]
+    accepted = {r.row.row: r.model for r in result.accepted_records}
+    assert accepted, "some rows pass every rule"
+    for row_number, model in accepted.items():
+        assert row_number is not None
+        blanked = row_number % 3 == 0
+        assert model.price_unit == ("per_visit" if blanked else "per_hour")
+        assert (model.lead_email is None) is blanked
+
+
+def test_ids_differing_in_case_are_duplicates_when_records_are_spilled() -> None:
+    rows = list(_rows(8))
+    rows[5] = attrs.evolve(rows[5], values={**rows[5].values, "enterprise_id": "e-000001"})
+    rows[6] = attrs.evolve(rows[6], values={**rows[6].values, "enterprise_id": "E-000001 "})
+    checks = core_checks.mectk_register_checks()
+    for memory_limit in (None, 0):
+        result = ValidationResult(accepted_records=AcceptedRecords(memory_limit=memory_limit))
+        validate_items(rows, source_system="test", result=result)
+        assert result.accepted_records.spilled == (0 if memory_limit is None else 6)
+        run_checks(result, checks)
+        found = [(i.row, i.record_id) for i in result.issues if i.code == "id-duplicate"]
+        assert found == [(7, "e-000001"), (8, "E-000001")], memory_limit
+
+
+def _spilled_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ValidationResult:
+    path = tmp_path / "mixed.xlsx"
+    write_workbook(path, _mixed_rows())
+    with monkeypatch.context() as patch:
+        _spill_everything(patch)
+        result = _validate(path)
+    assert result.accepted_records.spilled and len(result.issues) > 10
+    return result
+
+
+def test_the_web_views_read_spilled_issues_as_a_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mectk.web.views import group_issues, issue_page
+
+    result = _spilled_result(tmp_path, monkeypatch)
+    issues = list(result.issues)
+    assert group_issues(result.issues, 2) == group_issues(issues, 2)
+    for filters in ({}, {"code": "id-duplicate"}, {"severity": "warning"}):
+        for page in (1, 2, 99):
+            assert issue_page(result.issues, filters, page, 3) == issue_page(
+                issues, filters, page, 3
+            )
+
+
+def test_a_spilled_result_pickles_and_copies_with_its_records_and_issues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _spilled_result(tmp_path, monkeypatch)
+    for again in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+        assert list(again.issues) == list(result.issues)
+        assert again.issues.counts() == result.issues.counts()
+        assert list(again.accepted_records) == list(result.accepted_records)
+        assert again.as_json(version="t") == result.as_json(version="t")
+
+
+def test_threads_read_one_spilled_result_at_the_same_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _spilled_result(tmp_path, monkeypatch)
+    issues, records = list(result.issues), list(result.accepted_records)
+
+    def read(_: int) -> bool:
+        return all(
+            list(result.issues) == issues and list(result.accepted_records) == records
+            for _ in range(20)
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(read, range(16)))

@@ -702,7 +702,24 @@ def test_cli_plugins_json_lists_builtins_and_the_example(tmp_path):
     assert example["checks"] == []
     assert set(example["hooks"]) == {"mectk_identify_reader", "mectk_register_readers"}
     for plugin in plugins.values():
-        assert set(plugin) == {"name", "distribution", "version", "hooks", "readers", "checks"}
+        assert set(plugin) == {
+            "name",
+            "distribution",
+            "version",
+            "hooks",
+            "readers",
+            "checks",
+            "mappings",
+            "report_formats",
+            "samples",
+        }
+    assert canonical["samples"] == ["canonical"]
+    assert plugins["summary-report"]["report_formats"] == ["summary"]
+    tracker = plugins["sample-tracker"]
+    assert tracker["mappings"] == tracker["readers"] == ["sample-county-tracker"]
+    assert tracker["samples"] == ["sample-tracker"]
+    assert tracker["hooks"] == ["mectk_register_mappings", "mectk_register_samples"]
+    assert example["mappings"] == example["report_formats"] == example["samples"] == []
 
 
 # ---- the example plugin, end to end ------------------------------------------------------

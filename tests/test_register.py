@@ -409,6 +409,7 @@ def test_migrations_run_step_by_step_and_keep_the_data(tmp_path: Path, results, 
     assert steps == [2]  # applied once
 
 
+V1_BATCH_COLUMNS = "id, created_at, mectk_version, source, format, mapping, counts, status"
 V1_RECORD_COLUMNS = (
     "id, kind, record_id, version, batch_id, enterprise_id, content_hash, data,"
     " source_file, source_sheet, source_row, cells"
@@ -426,8 +427,8 @@ def test_a_version_1_register_with_records_is_backfilled(tmp_path: Path, loaded:
     assert _version_of(old) == "1"
     with sqlite3.connect(old) as connection:
         connection.execute("ATTACH DATABASE ? AS new", (str(loaded),))
-        for table in ("batches", "batch_files"):
-            connection.execute(f"INSERT INTO {table} SELECT * FROM new.{table}")
+        connection.execute(f"INSERT INTO batches SELECT {V1_BATCH_COLUMNS} FROM new.batches")
+        connection.execute("INSERT INTO batch_files SELECT * FROM new.batch_files")
         connection.execute(
             f"INSERT INTO records ({V1_RECORD_COLUMNS}) SELECT {V1_RECORD_COLUMNS} FROM new.records"
         )

@@ -48,7 +48,14 @@ def test_the_summary_report_writes_csv(tmp_path: Path):
 
     assert mectk("demo", "--out", "d").returncode == 0
     done = mectk(
-        "report", "summary", "--period", "2025-26-Q1", "--db", "d/mectk.db", "-o", "summary.csv"
+        "report",
+        "summary",
+        "--period",
+        "2025-26-Q1",
+        "--db",
+        "d/canonical/mectk.db",
+        "-o",
+        "summary.csv",
     )
     assert done.returncode == 0, done.stderr
     with (tmp_path / "summary.csv").open(encoding="utf-8-sig", newline="") as handle:

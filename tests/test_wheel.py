@@ -28,6 +28,7 @@ def test_wheel_installs_into_a_fresh_venv_and_validates_a_template(tmp_path: Pat
     assert "mectk/schemas/enterprise.schema.json" in names
     assert "mectk/py.typed" in names
     assert "mectk/samples/county-tracker.toml" in names
+    assert "mectk/scaffold/templates/package/layout.toml.tmpl" in names
     assert not any(n.startswith(("tests/", "schemas/")) for n in names)
 
     env_dir = tmp_path / "venv"

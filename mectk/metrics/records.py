@@ -28,6 +28,7 @@ KINDS = (
     "support_event",
     "outcome",
     "spend_line",
+    "target",
 )
 DEFAULT_FY_START_MONTH = 4
 DEFAULT_SUPPRESSION_THRESHOLD = 5

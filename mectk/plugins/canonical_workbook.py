@@ -8,6 +8,7 @@ have a schema default take it (the template says so beside each one).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from mectk.coerce import is_blank
@@ -16,10 +17,12 @@ from mectk.hookspecs import hookimpl
 from mectk.issues import make_issue
 from mectk.schemas import RECORD_KINDS, fields, normalise_text
 from mectk.sources import CellRef, ReadItem, ReadOptions, Source, SourceRow
-from mectk.specs import ReaderSpec
+from mectk.specs import ReaderSpec, SampleFile, SampleSpec
 from mectk.table_reader import TableLayout, read_table
 
 FORMAT_NAME = "canonical"
+SAMPLE_NAME = "canonical"
+SAMPLE_PERIODS = ("2025-26-Q1", "2025-26")
 SETTING_HEADINGS = ("setting", "value", "description")
 
 
@@ -113,3 +116,24 @@ def mectk_identify_reader(source: Source) -> str | None:
     if "enterprise" in known or len(known) >= 2:
         return FORMAT_NAME
     return None
+
+
+def write_sample(folder: Path) -> list[SampleFile]:
+    """The demo's canonical workbook (with planted mistakes) and a blank template."""
+    from mectk.sample_data import write_canonical_sample
+
+    return write_canonical_sample(folder)
+
+
+@hookimpl
+def mectk_register_samples() -> list[SampleSpec]:
+    """Contribute the sample canonical workbook to ``mectk demo``."""
+    return [
+        SampleSpec(
+            name=SAMPLE_NAME,
+            title="A small fictional programme in the canonical workbook, five mistakes planted",
+            write=write_sample,
+            reports=("summary",),
+            periods=SAMPLE_PERIODS,
+        )
+    ]

@@ -14,25 +14,29 @@ from mectk.specs import CheckContext, CheckSpec
 def unique_ids(context: CheckContext) -> Iterator[Issue]:
     """Each record id is used once per kind; later uses are errors pointing at the first.
 
-    Only ids whose hash repeats are held (see :func:`mectk.accepted.repeated_hashes`).
+    Ids that differ only in letter case or surrounding spaces (``E1`` and ``e1 ``) are the
+    same id: a person typing them means one record, and exchange partners match loosely.
+    Only ids whose normalised hash repeats are held (see
+    :func:`mectk.accepted.repeated_hashes`).
     """
     for kind in RECORD_KINDS.values():
         id_field = kind.id_field
         title = field_map(kind.name)[id_field].title
         records = context.records(kind.name)
-        repeated = repeated_hashes(getattr(r.model, id_field) for r in records)
+        repeated = repeated_hashes(_id_key(getattr(r.model, id_field)) for r in records)
         if not repeated:
             continue
         first_seen: dict[str, str] = {}
         for record in records:
             record_id = getattr(record.model, id_field)
-            if hash(record_id) not in repeated:
+            key = _id_key(record_id)
+            if hash(key) not in repeated:
                 continue
             row = record.row
             cell = row.cells.get(id_field)
             where = f"{row.sheet or ''} {cell.cell if cell else ''}".strip() or row.source_ref
-            if record_id not in first_seen:
-                first_seen[record_id] = where
+            if key not in first_seen:
+                first_seen[key] = where
                 continue
             yield make_issue(
                 "id-duplicate",
@@ -45,8 +49,13 @@ def unique_ids(context: CheckContext) -> Iterator[Issue]:
                 record_id=record_id,
                 value=record_id,
                 kind=kind.title.lower(),
-                first=first_seen[record_id],
+                first=first_seen[key],
             )
+
+
+def _id_key(record_id: object) -> str:
+    """The form two ids are compared in: case-folded, surrounding spaces dropped."""
+    return str(record_id).strip().casefold()
 
 
 @hookimpl

@@ -498,8 +498,13 @@ def _name_key(record: AcceptedRecord) -> Key | None:
     return (firm.programme_id, normalise_name(firm.trading_name), postcode)
 
 
+AGGREGATE = "unspecified_aggregate"
+"""Support type of imported contact counts; left out of episode-level duplicate checks."""
+
+
 def check_duplicates(context: CheckContext) -> Iterator[Issue]:
-    """Enterprises, episodes and outcomes are recorded once (rules 27, 28, 30 and 31)."""
+    """Enterprises, episodes and outcomes are recorded once (rules 27, 28, 30 and 31);
+    aggregate contact counts (``unspecified_aggregate``) are not episodes and are left out."""
     enterprises = context.records("enterprise")
     exact: set[Key] = set()
     numbers = array("q")
@@ -540,8 +545,10 @@ def check_duplicates(context: CheckContext) -> Iterator[Issue]:
             first=_where(first, "trading_name"),
         )
 
-    def episode(record: AcceptedRecord) -> Key:
+    def episode(record: AcceptedRecord) -> Key | None:
         e = record.model
+        if e.support_type == AGGREGATE:
+            return None  # a count of contacts with no detail has no episode to repeat
         when = (e.episode_date, e.support_type, e.duration_minutes)
         return (e.programme_id, e.enterprise_id, e.coordinator_id, *when)
 

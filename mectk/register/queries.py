@@ -214,6 +214,7 @@ def _summaries(connection: sa.Connection, ids: Iterable[int] | None) -> list[Bat
             status=b.status,
             counts=json.loads(b.counts),
             files=tuple(files.get(b.id, ())),
+            producer=json.loads(b.producer) if b.producer else None,
         )
         for b in connection.execute(query)
     ]

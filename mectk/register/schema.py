@@ -47,7 +47,7 @@ def _tables_v1(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("created_at", sa.String(32), nullable=False),  # ISO 8601 UTC, "...Z"
         sa.Column("mectk_version", sa.String(32), nullable=False),
-        sa.Column("source", sa.String(32), nullable=False),  # "import" (later: "receive")
+        sa.Column("source", sa.String(32), nullable=False),  # "import" or "receive"
         sa.Column("format", sa.String(200), nullable=False),
         sa.Column("mapping", sa.String(500), nullable=True),
         sa.Column("counts", sa.Text, nullable=False),  # JSON
@@ -181,14 +181,39 @@ def _migration_2(connection: sa.Connection) -> None:
 
 _BACKFILL_ROWS = 20000
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2]
+
+def _tables_v3(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    """The tables at schema version 3: ``batches`` gains ``producer``, the organisation a
+    received exchange package came from (JSON ``{"name": ..., "org_id": ...}``; NULL for
+    a batch imported here from files)."""
+    tables = _tables_v2(metadata)
+    tables["batches"].append_column(sa.Column("producer", sa.Text, nullable=True))
+    return tables
+
+
+def _migration_3(connection: sa.Connection) -> None:
+    """Version 2 -> 3: ``batches.producer`` (NULL for every earlier batch: imported here)."""
+    metadata = sa.MetaData()
+    batches = _tables_v3(metadata)["batches"]
+    preparer = connection.dialect.identifier_preparer
+    column = batches.c.producer
+    connection.execute(
+        sa.text(
+            f"ALTER TABLE {preparer.format_table(batches)} "
+            f"ADD COLUMN {preparer.format_column(column)} "
+            f"{column.type.compile(dialect=connection.dialect)}"
+        )
+    )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migration_1, _migration_2, _migration_3]
 """``MIGRATIONS[i]`` upgrades a register from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The register schema version this mectk writes and reads."""
 
 metadata = sa.MetaData()
-_current = _tables_v2(metadata)
+_current = _tables_v3(metadata)
 meta: sa.Table = _current["meta"]
 batches: sa.Table = _current["batches"]
 batch_files: sa.Table = _current["batch_files"]

@@ -65,7 +65,8 @@ class BatchSummary:
 
     ``counts`` holds the validation counts and, under ``register``, how many record
     versions the batch added (``new``, ``changed``) and how many records it left
-    ``unchanged``.
+    ``unchanged``. ``producer`` is the organisation a received exchange package came from
+    (``{"name": ..., "org_id": ...}``), None for files imported here.
     """
 
     id: int
@@ -77,6 +78,7 @@ class BatchSummary:
     status: str
     counts: Mapping[str, Any]
     files: tuple[BatchFile, ...]
+    producer: Mapping[str, Any] | None = None
 
     @property
     def register_counts(self) -> Mapping[str, int]:
@@ -96,6 +98,7 @@ class BatchSummary:
             "status": self.status,
             "counts": dict(self.counts),
             "files": [f.as_json() for f in self.files],
+            "producer": dict(self.producer) if self.producer is not None else None,
         }
 
 
