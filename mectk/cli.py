@@ -240,7 +240,8 @@ def validate_command(
     if annotate_out is not None:
         _annotate(files[0], result, annotate_out)
     if as_json:
-        print_json(result.as_json(version=__version__, max_issues=max_errors))
+        result.write_json(sys.stdout, version=__version__, max_issues=max_errors)
+        sys.stdout.write("\n")
     else:
         render_result(result, max_errors if max_errors is not None else 3)
     sys.exit(EXIT_OK if result.valid else EXIT_DATA)
@@ -295,15 +296,18 @@ def render_result(result: ValidationResult, examples: int) -> None:
         f"[red]rejected {result.rejected}[/]; blank rows {result.blank_rows}, "
         f"skipped rows {result.skipped_rows}"
     )
-    groups: dict[str, list[Any]] = {}
+    groups: dict[str, list[Any]] = {}  # the first examples of each code, not every issue
     for issue in result.issues:
-        groups.setdefault(issue.code, []).append(issue)
+        shown = groups.setdefault(issue.code, [])
+        if len(shown) < max(examples, 1):
+            shown.append(issue)
+    totals = result.issues.counts()
     order = {"error": 0, "warning": 1, "info": 2}
     for code, issues in sorted(groups.items(), key=lambda g: (order[g[1][0].severity], g[0])):
         first = issues[0]
         colour = {"error": "red", "warning": "yellow", "info": "blue"}[first.severity]
         table = Table(
-            title=f"[{colour}]{first.severity}[/] {escape(code)}: {len(issues)}",
+            title=f"[{colour}]{first.severity}[/] {escape(code)}: {totals[code]}",
             title_justify="left",
             show_edge=False,
         )
@@ -315,8 +319,8 @@ def render_result(result: ValidationResult, examples: int) -> None:
             table.add_row(escape(where), escape(issue.record_id or ""), escape(issue.message))
         console.print(table)
         console.print(f"  [dim]hint:[/] {escape(first.hint)}")
-        if len(issues) > examples:
-            console.print(f"  ... and {len(issues) - examples} more (--json lists them all)")
+        if totals[code] > examples:
+            console.print(f"  ... and {totals[code] - examples} more (--json lists them all)")
     console.print("[green]valid[/]" if result.valid else "[red]the data has errors[/]")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import re
+import types
+import typing
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -89,4 +91,56 @@ def make_converter(*, forbid_extra_keys: bool = True) -> cattrs.Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(bool, _structure_bool)
+    return conv
+
+
+def _optional_inner(type_: Any) -> Any | None:
+    """``X`` for ``X | None`` (or ``Optional[X]``), else None."""
+    if typing.get_origin(type_) not in (typing.Union, types.UnionType):
+        return None
+    args = typing.get_args(type_)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    return args[0] if args[1] is type(None) else args[1]
+
+
+def _homogeneous_tuple_item(type_: Any) -> Any | None:
+    """``X`` for ``tuple[X, ...]``, else None."""
+    if typing.get_origin(type_) is not tuple:
+        return None
+    args = typing.get_args(type_)
+    return args[0] if len(args) == 2 and args[1] is Ellipsis else None
+
+
+def make_validated_converter() -> cattrs.Converter:
+    """A converter for records already valid against their schema (validation's path).
+
+    It structures exactly as :func:`make_converter` does, with the hook for each optional
+    field and each ``tuple[X, ...]`` chosen once per model rather than on every value.
+    Its errors for invalid input are less detailed, which valid records never meet.
+    """
+    conv = make_converter()
+
+    def optional(type_: Any) -> Any:
+        inner = _optional_inner(type_)
+        hook = conv.get_structure_hook(inner)
+
+        def structure(value: Any, _: Any) -> Any:
+            return None if value is None else hook(value, inner)
+
+        return structure
+
+    def homogeneous(type_: Any) -> Any:
+        item = _homogeneous_tuple_item(type_)
+        hook = conv.get_structure_hook(item)
+
+        def structure(value: Any, _: Any) -> tuple[Any, ...]:
+            return tuple([hook(v, item) for v in value])
+
+        return structure
+
+    conv.register_structure_hook_factory(lambda t: _optional_inner(t) is not None, optional)
+    conv.register_structure_hook_factory(
+        lambda t: _homogeneous_tuple_item(t) is not None, homogeneous
+    )
     return conv

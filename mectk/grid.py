@@ -97,6 +97,7 @@ class WorkbookGrid:
         self.notices: list[Issue] = []
         self._parts, self.date1904 = _workbook_parts(source.path)
         self._facts: dict[str, SheetFacts] = {}
+        self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
 
     def _sheet(self, sheet: str | None) -> Any:
         try:
@@ -128,6 +129,7 @@ class WorkbookGrid:
             self.source.display_name, sheet, facts.last_row, facts.last_column, self.limits
         )
         data = self._sheet(sheet)
+        self._merged[sheet or ""] = _merged_of(data)  # so merged_ranges need not load it again
         start = data.start
         pad = [""] * (start[1] if start else 0)
         problems = self.facts(sheet).problems
@@ -159,11 +161,16 @@ class WorkbookGrid:
             yield number, extra
 
     def merged_ranges(self, sheet: str | None) -> list[tuple[int, int, int, int]]:
-        ranges = self._sheet(sheet).merged_cell_ranges or []
-        return [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ranges]
+        found = self._merged.get(sheet or "")
+        return found if found is not None else _merged_of(self._sheet(sheet))
 
     def hidden_rows(self, sheet: str | None) -> frozenset[int]:
         return self.facts(sheet).hidden_rows
+
+
+def _merged_of(data: Any) -> list[tuple[int, int, int, int]]:
+    ranges = data.merged_cell_ranges or []
+    return [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in ranges]
 
 
 def check_extent(file: str, sheet: str | None, rows: int, columns: int, limits: Limits) -> None:

@@ -8,17 +8,18 @@ they report rejects the record it names.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TextIO
 
-import attrs
 import jsonschema
 from attrs import define, field, frozen
 
+from mectk.accepted import NOTHING, AcceptedRecords, as_accepted_records
 from mectk.coerce import (
     CoercionFailed,
     cell_text,
@@ -27,10 +28,12 @@ from mectk.coerce import (
     read_date,
     split_multi,
 )
-from mectk.converter import make_converter
+from mectk.converter import make_validated_converter
 from mectk.errors import PluginError
 from mectk.fast_check import fast_validity
+from mectk.issue_log import IssueLog, as_issue_log
 from mectk.issues import MASK, Issue, make_issue
+from mectk.jsonio import dumps
 from mectk.models import MODELS
 from mectk.schemas import (
     RECORD_KINDS,
@@ -86,9 +89,11 @@ class ValidationResult:
     blank_rows: int = 0
     skipped_rows: int = 0
     column_maps: list[ColumnMapping] = field(factory=list)
-    accepted_records: list[AcceptedRecord] = field(factory=list)
+    accepted_records: AcceptedRecords = field(
+        factory=AcceptedRecords, converter=as_accepted_records
+    )
     rejected: int = 0
-    issues: list[Issue] = field(factory=list)
+    issues: IssueLog = field(factory=IssueLog, converter=as_issue_log)
     checks: list[CheckSummary] = field(factory=list)
 
     @property
@@ -99,15 +104,43 @@ class ValidationResult:
     @property
     def valid(self) -> bool:
         """True when no issue is an error."""
-        return not any(i.severity == "error" for i in self.issues)
+        return not self.issues.has_errors
 
     def record_counts(self) -> dict[str, int]:
         """Accepted records by kind."""
-        return dict(Counter(r.kind for r in self.accepted_records))
+        return self.accepted_records.counts()
 
     def as_json(self, *, version: str, max_issues: int | None = None) -> dict[str, Any]:
-        """The ``--json`` document of design.md section 5."""
+        """The ``--json`` document of design.md section 5 (``issues`` last).
+
+        It lists the issues in memory; :meth:`write_json` writes the same text while
+        reading them one at a time.
+        """
+        document = self._json_head(version=version, max_issues=max_issues)
         shown = self.issues if max_issues is None else self.issues[:max_issues]
+        document["issues"] = [i.as_json() for i in shown]
+        return document
+
+    def write_json(self, out: TextIO, *, version: str, max_issues: int | None = None) -> None:
+        """Write ``dumps(self.as_json(...))`` to ``out``, one issue at a time."""
+        head = dumps({**self._json_head(version=version, max_issues=max_issues), "issues": []})
+        if not head.endswith('"issues": []\n}'):  # pragma: no cover - as_json puts it last
+            msg = "the issues must be the last key of the JSON document"
+            raise AssertionError(msg)
+        if not self.issues or max_issues == 0:
+            out.write(head)
+            return
+        out.write(head[: -len("[]\n}")] + "[")
+        separator = "\n"
+        for issue in itertools.islice(self.issues, max_issues):
+            item = dumps(issue.as_json()).replace("\n", "\n    ")
+            out.write(f"{separator}    {item}")
+            separator = ",\n"
+        out.write("\n  ]\n}")
+
+    def _json_head(self, *, version: str, max_issues: int | None) -> dict[str, Any]:
+        total = len(self.issues)
+        shown = total if max_issues is None else min(total, max_issues)
         return {
             "mectk_version": version,
             "valid": self.valid,
@@ -119,7 +152,7 @@ class ValidationResult:
                 "accepted": self.accepted,
                 "rejected": self.rejected,
                 "records": self.record_counts(),
-                "issues": dict(Counter(i.code for i in self.issues)),
+                "issues": self.issues.counts(),
             },
             "columns": [
                 {
@@ -134,8 +167,7 @@ class ValidationResult:
                 for letter, heading, name, how in m.columns
             ],
             "checks": [c.as_json() for c in self.checks],
-            "issues_truncated": len(shown) < len(self.issues),
-            "issues": [i.as_json() for i in shown],
+            "issues_truncated": shown < total,
         }
 
 
@@ -160,14 +192,164 @@ def _shown_value(info: FieldInfo | None, raw: Any) -> Any:
     return str(raw)
 
 
-@define
-class _RowState:
-    """What checking one row gathers: its issues and the fields given as estimates."""
+_MEMO_LIMIT = 4096
+"""Distinct text values remembered per column: code lists, dates and Yes/No repeat, so
+most cells are coerced once per file. The cap bounds memory."""
+_MEMO_TRIAL = 256
+"""A column whose first this many distinct texts took more than twice as many cells to
+appear (names, ids, e-mail addresses) is not remembered at all."""
 
-    row: SourceRow
-    record_id: str | None
-    issues: list[Issue] = field(factory=list)
-    estimated: set[str] = field(factory=set)
+_NO_VALUES = NOTHING
+
+
+class _Coerced(NamedTuple):
+    """What coercing one non-blank cell gave; equal text cells of a column give the same.
+
+    ``notes`` are (code, value shown) issues to report at the cell even when the value is
+    used (``code-unmapped``, ``date-estimated``); ``failure`` is the (code, reason) that
+    makes the cell bad. Multi-value results are tuples (the record gets a list).
+    """
+
+    value: Any
+    notes: tuple[tuple[str, Any], ...]
+    estimated: bool
+    failure: tuple[str, str] | None
+
+
+class _Column:
+    """One field of one sheet's rows: its schema facts, its mapping rule and a memo."""
+
+    __slots__ = (
+        "blank",
+        "blank_as",
+        "blank_values",
+        "date1904",
+        "direct",
+        "dotted",
+        "info",
+        "memo",
+        "pattern",
+        "rule",
+        "texts",
+    )
+
+    def __init__(self, info: FieldInfo, rule: ColumnRule | None, date1904: bool) -> None:
+        self.info = info
+        self.rule = rule
+        self.date1904 = date1904
+        self.dotted = "." in info.name
+        self.blank: Any = None  # the value a blank cell stands for, if the mapping says
+        if rule is not None and rule.blank != "unknown":
+            self.blank = False if rule.blank == "no" else 0
+        # text a blank cell is read as, and normalised texts that mean a blank (n/a)
+        self.blank_as: str | None = rule.blank_as if rule is not None else None
+        self.blank_values: frozenset[str] = rule.blank_values if rule is not None else frozenset()
+        self.pattern: re.Pattern[str] | None = (
+            re.compile(rule.pattern) if rule is not None and rule.pattern else None
+        )
+        self.memo: dict[str, _Coerced] | None = {}
+        self.texts = 0  # text cells seen while the memo is on trial
+        # a plain single-value field needs no notes: call its coercion directly and take
+        # the full path only when it fails (to report exactly as the full path does)
+        plain = (
+            not info.multi
+            and info.value_kind != "date"
+            and not (rule and (rule.values or rule.pattern))
+        )
+        self.direct: Callable[[Any], Any] | None = (
+            functools.partial(coerce_scalar, info=info) if plain else None
+        )
+
+    def coerce(self, raw: Any) -> _Coerced:
+        """Coerce one non-blank, non-problem cell (text results are remembered)."""
+        memo = self.memo
+        if memo is None or type(raw) is not str:
+            return self._coerce(raw)
+        found = memo.get(raw)
+        if found is None:
+            found = self._coerce(raw)
+            size = len(memo)
+            if size < _MEMO_LIMIT:
+                memo[raw] = found
+            if size == _MEMO_TRIAL and self.texts < 2 * _MEMO_TRIAL:
+                self.memo = None  # mostly distinct values: remembering them does not pay
+        if len(memo) <= _MEMO_TRIAL:
+            self.texts += 1
+        return found
+
+    def _coerce(self, raw: Any) -> _Coerced:
+        if self.direct is not None:
+            try:
+                return _Coerced(self.direct(raw), (), False, None)
+            except CoercionFailed:
+                pass
+        notes: list[tuple[str, Any]] = []
+        estimated: list[bool] = []
+        info, rule = self.info, self.rule
+        try:
+            if not info.multi:
+                value = self._scalar(raw, notes, estimated)
+            else:
+                out: list[Any] = []
+                for part in split_multi(raw, info, rule.separators if rule else ()):
+                    item = self._scalar(part, notes, estimated)
+                    if item is not None and item not in out:
+                        out.append(item)
+                value = tuple(out) or None
+        except CoercionFailed as failed:
+            return _Coerced(None, tuple(notes), bool(estimated), (failed.code, failed.reason))
+        return _Coerced(value, tuple(notes), bool(estimated), None)
+
+    def _scalar(self, raw: Any, notes: list[tuple[str, Any]], estimated: list[bool]) -> Any:
+        info, rule = self.info, self.rule
+        if rule is not None and rule.values:
+            raw = rule.values.get(normalise_text(cell_text(raw)), raw)
+        if self.pattern is not None and not self.pattern.fullmatch(cell_text(raw)):
+            raise CoercionFailed("format-invalid")
+        try:
+            if info.value_kind != "date":
+                return coerce_scalar(raw, info)
+            formats = rule.date_formats if rule else ()
+            value, note = read_date(raw, formats=formats, date1904=self.date1904)
+        except CoercionFailed as failed:
+            if failed.code == "code-unknown" and not info.required:
+                notes.append(("code-unmapped", raw))
+                return None
+            raise
+        if note is not None:
+            notes.append((note, raw))
+            if note == "date-estimated":
+                estimated.append(True)
+        return value
+
+
+class _Plan:
+    """How to check the rows of one kind read with one set of column rules."""
+
+    __slots__ = ("columns", "date1904", "infos", "kind", "rules")
+
+    def __init__(self, kind: str, rules: Mapping[str, ColumnRule], date1904: bool) -> None:
+        self.kind = kind
+        self.rules = rules  # held so that its id, part of the cache key, stays unique
+        self.date1904 = date1904
+        self.infos = field_map(kind)
+        self.columns: dict[str, _Column] = {}
+
+    def column(self, name: str, row: SourceRow) -> _Column:
+        info = self.infos.get(name)
+        if info is None:
+            msg = (
+                f"the reader of {row.file or 'a file'} gave {row.kind} records a field "
+                f"'{name}', which {row.kind} records do not have"
+            )
+            raise PluginError(msg, hint="This is a bug in the format's plugin.")
+        column = self.columns[name] = _Column(info, self.rules.get(name), self.date1904)
+        return column
+
+
+@functools.cache
+def _read_only(kind: str) -> tuple[str, ...]:
+    return tuple(n for n, i in field_map(kind).items() if i.read_only)
 
 
 @define
@@ -186,12 +368,24 @@ class _Absent:
 
 
 class _RowChecker:
-    """Validates one row at a time; holds the converter and per-kind field maps."""
+    """Validates one row at a time; holds the converter and a plan per kind and rules."""
 
     def __init__(self, source_system: str) -> None:
-        self.converter = make_converter()
+        self.converter = make_validated_converter()
         self.source_system = source_system
+        self._plans: dict[tuple[str, int, bool], _Plan] = {}
+        self._structure: dict[str, Any] = {}
         self.absent: dict[tuple[str, str | None, str, str], _Absent] = {}
+
+    def _plan(self, row: SourceRow) -> _Plan:
+        rules = row.rules
+        key = (row.kind, id(rules) if rules else 0, row.date1904)
+        plan = self._plans.get(key)
+        if plan is None or (rules and plan.rules is not rules):
+            if len(self._plans) >= 64:  # readers that make rules per row: stay bounded
+                self._plans.clear()
+            plan = self._plans[key] = _Plan(row.kind, rules, row.date1904)
+        return plan
 
     def _note_absent(
         self, row: SourceRow, name: str, info: FieldInfo | None, record_id: str | None, reason: str
@@ -223,53 +417,55 @@ class _RowChecker:
         ]
 
     def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
-        infos = field_map(row.kind)
+        plan = self._plan(row)
+        columns = plan.columns
         record_id = self._record_id(row)
-        state = _RowState(row, record_id)
-        issues = state.issues
+        issues: list[Issue] = []
         bad_fields: set[str] = set()
+        estimated: list[str] = []
         data: dict[str, Any] = {}
+        dotted = False
         for name, raw in row.values.items():
-            info = infos.get(name)
-            if info is None:
-                msg = (
-                    f"the reader of {row.file or 'a file'} gave {row.kind} records a field "
-                    f"'{name}', which {row.kind} records do not have"
-                )
-                raise PluginError(msg, hint="This is a bug in the format's plugin.")
-            rule = row.rules.get(name)
-            if isinstance(raw, CellProblem):
+            column = columns.get(name) or plan.column(name, row)
+            if raw is None or (type(raw) is str and not raw.strip()):
+                blank = True
+            elif isinstance(raw, CellProblem):
                 bad_fields.add(name)
-                issues.append(self._issue(raw.code, row, name, info, raw, record_id))
+                issues.append(self._issue(raw.code, row, name, column.info, raw, record_id))
                 continue
-            if (
-                rule is not None
-                and rule.blank_values
-                and not is_blank(raw)
-                and normalise_text(cell_text(raw)) in rule.blank_values
-            ):
-                raw = None  # the mapping says this text means an empty cell (N/A)
-            if is_blank(raw) and rule is not None and rule.blank_as is not None:
-                raw = rule.blank_as  # the layout's own rule: read a blank as this text
-            if is_blank(raw):
-                if rule is not None and rule.blank != "unknown":
-                    data[name] = False if rule.blank == "no" else 0
-                continue
-            try:
-                value = self._coerce(state, raw, info, rule)
-            except CoercionFailed as failed:
+            else:  # a blank str subclass, or a text the mapping says means blank (N/A)
+                blank = (type(raw) is not str and is_blank(raw)) or (
+                    bool(column.blank_values)
+                    and normalise_text(cell_text(raw)) in column.blank_values
+                )
+            if blank:
+                raw = column.blank_as  # None unless the layout reads a blank as some text
+                if raw is None or is_blank(raw):
+                    if column.blank is not None:
+                        data[name] = column.blank
+                    continue
+            value, notes, is_estimate, failure = column.coerce(raw)
+            for code, shown in notes:
+                issues.append(self._issue(code, row, name, column.info, shown, record_id))
+            if is_estimate:
+                estimated.append(name)
+            if failure is not None:
                 bad_fields.add(name)
                 issues.append(
-                    self._issue(failed.code, row, name, info, raw, record_id, reason=failed.reason)
+                    self._issue(
+                        failure[0], row, name, column.info, raw, record_id, reason=failure[1]
+                    )
                 )
                 continue
             if value is not None:
-                data[name] = value
-        for name in state.estimated:
+                data[name] = list(value) if column.info.multi else value
+                dotted = dotted or column.dotted
+        infos = plan.infos
+        for name in estimated:
             if f"{name}_estimated" in infos:
                 data.setdefault(f"{name}_estimated", True)
         self._derive(row, data)
-        nested = _nest(data)
+        nested = _nest(data) if dotted else data
         reported: set[tuple[str, str]] = set()
         errors = () if fast_validity(row.kind)(nested) else validator(row.kind).iter_errors(nested)
         for error in errors:
@@ -278,13 +474,29 @@ class _RowChecker:
                 if name not in bad_fields and (issue.code, name) not in reported:
                     reported.add((issue.code, name))
                     issues.append(issue)
-        if any(i.severity == "error" for i in issues):
+        if issues and any(i.severity == "error" for i in issues):
             return None, issues
-        model: Any = self.converter.structure(nested, MODELS[row.kind])
+        structure = self._structure.get(row.kind)
+        if structure is None:
+            structure = self._structure[row.kind] = self.converter.get_structure_hook(
+                MODELS[row.kind]
+            )
+        model: Any = structure(nested, MODELS[row.kind])
         # the model holds the values now; keep only where they came from
-        return AcceptedRecord(
-            row.kind, model, attrs.evolve(row, values={}, extras={}, extra_cells={})
-        ), issues
+        kept = SourceRow(
+            row.kind,
+            row.sheet,
+            row.row,
+            _NO_VALUES,
+            row.cells,
+            row.file,
+            row.sheet_columns,
+            row.rules,
+            row.date1904,
+            _NO_VALUES,  # extra columns feed the format's own code, not the record
+            _NO_VALUES,
+        )
+        return AcceptedRecord(row.kind, model, kept), issues
 
     @staticmethod
     def _record_id(row: SourceRow) -> str | None:
@@ -293,48 +505,16 @@ class _RowChecker:
             return None
         return cell_text(raw)
 
-    def _coerce(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
-        if not info.multi:
-            return self._scalar(state, raw, info, rule)
-        out: list[Any] = []
-        for part in split_multi(raw, info, rule.separators if rule else ()):
-            value = self._scalar(state, part, info, rule)
-            if value is not None and value not in out:
-                out.append(value)
-        return out or None
-
-    def _scalar(self, state: _RowState, raw: Any, info: FieldInfo, rule: ColumnRule | None) -> Any:
-        row, record_id = state.row, state.record_id
-        if rule is not None and rule.values:
-            raw = rule.values.get(normalise_text(cell_text(raw)), raw)
-        if rule is not None and rule.pattern and not re.fullmatch(rule.pattern, cell_text(raw)):
-            raise CoercionFailed("format-invalid")
-        try:
-            if info.value_kind != "date":
-                return coerce_scalar(raw, info)
-            formats = rule.date_formats if rule else ()
-            value, note = read_date(raw, formats=formats, date1904=row.date1904)
-        except CoercionFailed as failed:
-            if failed.code == "code-unknown" and not info.required:
-                state.issues.append(
-                    self._issue("code-unmapped", row, info.name, info, raw, record_id)
-                )
-                return None
-            raise
-        if note is not None:
-            state.issues.append(self._issue(note, row, info.name, info, raw, record_id))
-            if note == "date-estimated":
-                state.estimated.add(info.name)
-        return value
-
     def _derive(self, row: SourceRow, data: dict[str, Any]) -> None:
         infos = field_map(row.kind)
-        for name in [n for n, i in infos.items() if i.read_only]:
+        for name in _read_only(row.kind):
             data.pop(name, None)
         if "source_system" in infos:
             data["source_system"] = self.source_system
-        if "source_ref" in infos and row.source_ref:
-            data["source_ref"] = row.source_ref[:300]
+        if "source_ref" in infos:
+            source_ref = row.source_ref
+            if source_ref:
+                data["source_ref"] = source_ref[:300]
         if row.kind == "enterprise":
             _derive_enterprise(data)
 
@@ -510,10 +690,10 @@ def _file_of(result: ValidationResult) -> str | None:
 
 @frozen
 class _Context:
-    by_kind: Mapping[str, Sequence[AcceptedRecord]]
+    store: AcceptedRecords
 
     def records(self, kind: str) -> Sequence[AcceptedRecord]:
-        return self.by_kind.get(kind, ())
+        return self.store.of_kind(kind)
 
 
 def validate_items(
@@ -525,32 +705,42 @@ def validate_items(
     """Validate one reader's stream into ``result`` (a new one if None) and return it."""
     result = result if result is not None else ValidationResult()
     checker = _RowChecker(source_system)
-    for item in items:
-        if isinstance(item, BlankRow):
-            result.blank_rows += 1
-        elif isinstance(item, SkippedRow):
-            result.skipped_rows += 1
-            result.issues.append(
-                make_issue(
-                    "row-skipped",
-                    file=_file_of(result),
-                    sheet=item.sheet,
-                    row=item.row,
-                    reason=item.reason,
+    counts = [0, 0, 0, 0]  # rows read, rejected, blank, skipped: added to result at the end
+    accept = result.accepted_records.append
+    add_issues = result.issues.extend
+    try:
+        for item in items:
+            if isinstance(item, SourceRow):
+                counts[0] += 1
+                accepted, issues = checker.check(item)
+                if issues:
+                    add_issues(issues)
+                if accepted is None:
+                    counts[1] += 1
+                else:
+                    accept(accepted)
+            elif isinstance(item, BlankRow):
+                counts[2] += 1
+            elif isinstance(item, SkippedRow):
+                counts[3] += 1
+                result.issues.append(
+                    make_issue(
+                        "row-skipped",
+                        file=_file_of(result),
+                        sheet=item.sheet,
+                        row=item.row,
+                        reason=item.reason,
+                    )
                 )
-            )
-        elif isinstance(item, ColumnMapping):
-            result.column_maps.append(item)
-        elif isinstance(item, Issue):
-            result.issues.append(item)
-        else:
-            result.rows_read += 1
-            accepted, issues = checker.check(item)
-            result.issues.extend(issues)
-            if accepted is None:
-                result.rejected += 1
+            elif isinstance(item, ColumnMapping):
+                result.column_maps.append(item)
             else:
-                result.accepted_records.append(accepted)
+                result.issues.append(item)
+    finally:
+        result.rows_read += counts[0]
+        result.rejected += counts[1]
+        result.blank_rows += counts[2]
+        result.skipped_rows += counts[3]
     result.issues.extend(checker.absent_issues())
     return result
 
@@ -604,10 +794,7 @@ def run_checks(
     ``checks`` are specs, or (plugin name, spec) pairs so that a failing check is named
     with its plugin.
     """
-    by_kind: dict[str, list[AcceptedRecord]] = {}
-    for record in result.accepted_records:
-        by_kind.setdefault(record.kind, []).append(record)
-    context = _Context(by_kind)
+    context = _Context(result.accepted_records)
     rejected: set[tuple[str | None, str | None, int | None, str | None]] = set()
     for item in checks:
         owner, check = item if isinstance(item, tuple) else ("?", item)
@@ -634,12 +821,9 @@ def run_checks(
         )
     if not rejected:
         return
-    kept = []
-    for record in result.accepted_records:
+
+    def named(record: AcceptedRecord) -> bool:
         model_id = getattr(record.model, RECORD_KINDS[record.kind].id_field, None)
-        key = _record_key(record.row.file, record.row.sheet, record.row.row, model_id)
-        if key in rejected:
-            result.rejected += 1
-        else:
-            kept.append(record)
-    result.accepted_records = kept
+        return _record_key(record.row.file, record.row.sheet, record.row.row, model_id) in rejected
+
+    result.rejected += result.accepted_records.remove_where(named)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mectk.accepted import repeated_hashes
 from mectk.hookspecs import hookimpl
 from mectk.issues import Issue, make_issue
 from mectk.schemas import RECORD_KINDS, field_map
@@ -15,17 +16,25 @@ def unique_ids(context: CheckContext) -> Iterator[Issue]:
 
     Ids that differ only in letter case or surrounding spaces (``E1`` and ``e1 ``) are the
     same id: a person typing them means one record, and exchange partners match loosely.
+    Only ids whose normalised hash repeats are held (see
+    :func:`mectk.accepted.repeated_hashes`).
     """
     for kind in RECORD_KINDS.values():
         id_field = kind.id_field
         title = field_map(kind.name)[id_field].title
+        records = context.records(kind.name)
+        repeated = repeated_hashes(_id_key(getattr(r.model, id_field)) for r in records)
+        if not repeated:
+            continue
         first_seen: dict[str, str] = {}
-        for record in context.records(kind.name):
+        for record in records:
             record_id = getattr(record.model, id_field)
+            key = _id_key(record_id)
+            if hash(key) not in repeated:
+                continue
             row = record.row
             cell = row.cells.get(id_field)
             where = f"{row.sheet or ''} {cell.cell if cell else ''}".strip() or row.source_ref
-            key = str(record_id).strip().casefold()
             if key not in first_seen:
                 first_seen[key] = where
                 continue
@@ -42,6 +51,11 @@ def unique_ids(context: CheckContext) -> Iterator[Issue]:
                 kind=kind.title.lower(),
                 first=first_seen[key],
             )
+
+
+def _id_key(record_id: object) -> str:
+    """The form two ids are compared in: case-folded, surrounding spaces dropped."""
+    return str(record_id).strip().casefold()
 
 
 @hookimpl
