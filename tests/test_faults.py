@@ -5,7 +5,7 @@ which the next run ignores), the message is clear and the next run works.
 
 SIGKILL during a register import is tested in tests/test_register_cli.py
 (``test_sigkill_mid_import_leaves_the_register_as_it_was``); SIGKILL during a package
-export belongs to the exchange work and is not tested here.
+export and during a package receive are tested here.
 """
 
 from __future__ import annotations
@@ -92,6 +92,131 @@ def test_sigkill_while_writing_a_report_leaves_the_old_one(register: Path, tmp_p
     assert again.exit_code == 0, again.output
     assert openpyxl.load_workbook(out).sheetnames[0] == "Summary"
     assert leftovers(tmp_path, {"summary.xlsx"}) == stale  # only the killed run's leftover
+
+
+def killing_script(patch: str) -> str:
+    """Run the CLI in a process that ``patch`` kills with SIGKILL part-way."""
+    return textwrap.dedent(patch) + textwrap.dedent(
+        """
+        from mectk.cli import main
+        sys.argv = ["mectk", *sys.argv[1:]]
+        main()
+        """
+    )
+
+
+KILL_MID_ZIP = """
+    import os, signal, sys, zipfile
+
+    real_writestr = zipfile.ZipFile.writestr
+    written = []
+
+    def writestr(self, *args, **kwargs):
+        real_writestr(self, *args, **kwargs)
+        written.append(1)
+        if len(written) == 3:  # three members of the package are on disk
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    zipfile.ZipFile.writestr = writestr
+"""
+
+KILL_MID_RECEIVE = """
+    import os, signal, sys
+    import sqlalchemy.engine.base as base
+
+    real_execute = base.Connection.execute
+
+    def execute(self, statement, *args, **kwargs):
+        result = real_execute(self, statement, *args, **kwargs)
+        table = getattr(statement, "table", None)
+        if getattr(statement, "is_insert", False) and getattr(table, "name", "") == "records":
+            os.kill(os.getpid(), signal.SIGKILL)  # records written, batch not committed
+        return result
+
+    base.Connection.execute = execute
+"""
+
+
+def _sqlite_counts(db: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        tables = [
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {t: connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_sigkill_while_exporting_a_package_leaves_the_old_one(tmp_path: Path):
+    from tests.exchange_support import build_register
+
+    db = build_register(tmp_path)
+    out = tmp_path / "package.zip"
+    out.write_bytes(OLD)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            killing_script(KILL_MID_ZIP),
+            "export",
+            "--db",
+            str(db),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert out.read_bytes() == OLD  # never a half-written package under the real name
+    stale = [p for p in tmp_path.iterdir() if p.name.startswith(".package.zip.")]
+    assert all(p.name.endswith(".part") for p in stale)
+    again = run_mectk("export", "--db", str(db), "-o", str(out), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    verified = run_mectk("verify", str(out), cwd=tmp_path)
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_sigkill_while_receiving_a_package_leaves_the_register_as_it_was(tmp_path: Path):
+    from tests.exchange_support import build_register
+
+    (tmp_path / "ours").mkdir()
+    source = build_register(tmp_path / "ours")
+    package = tmp_path / "package.zip"
+    assert (
+        run_mectk("export", "--db", str(source), "-o", str(package), cwd=tmp_path).returncode == 0
+    )
+    target = tmp_path / "partner.db"  # a new register: every record is new
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            killing_script(KILL_MID_RECEIVE),
+            "receive",
+            str(package),
+            "--db",
+            str(target),
+            "--prefer",
+            "theirs",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    killed = _sqlite_counts(target)  # the schema may be there; no batch, no record
+    assert (killed["batches"], killed["records"]) == (0, 0)
+    again = run_mectk(
+        "receive", str(package), "--db", str(target), "--prefer", "theirs", "--json", cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    after = _sqlite_counts(target)
+    assert after["batches"] == 1
+    assert after["records"] == _sqlite_counts(source)["records"]
 
 
 @pytest.mark.parametrize(
