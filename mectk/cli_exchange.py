@@ -38,7 +38,8 @@ def _show_issues(issues: Any) -> None:
         where = issue.file or ""
         if issue.row is not None:
             where += f" row {issue.row}"
-        console.print(f"[red]{issue.code}[/] {escape(where)}: {escape(issue.message)}")
+        colour = {"error": "red", "warning": "yellow"}.get(issue.severity, "cyan")
+        console.print(f"[{colour}]{issue.code}[/] {escape(where)}: {escape(issue.message)}")
     if len(issues) > _SHOWN_ISSUES:
         console.print(f"... and {len(issues) - _SHOWN_ISSUES} more (see --json)")
 
@@ -142,6 +143,7 @@ def add_exchange_commands(group: click.Group) -> None:
             counts = ", ".join(f"{n} {k}" for k, n in result.counts().items())
             signed = f"; signed by {result.signed_by}" if result.signed_by else "; not signed"
             console.print(f"[green]valid[/]: {escape(str(package))} ({escape(counts)}{signed})")
+            _show_issues(result.issues)  # warnings and notes a valid package may carry
         else:
             console.print(f"[red]not valid[/]: {escape(str(package))}")
             _show_issues(result.issues)

@@ -621,7 +621,8 @@ CATALOGUE: Mapping[str, IssueType] = {
             "package-value-not-recorded",
             "warning",
             "Conditionally required value not recorded",
-            "In {file}, row {row}: {reason}, but the producer did not record it.",
+            "In {file}: '{field}' would be required for {count} record(s), first at row {row}, "
+            "but the producer did not record it.",
             "Nothing to fix in the package: the producer's source has no such column. Ask them "
             "to record it if you need it.",
         ),

@@ -18,7 +18,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from mectk.cli import cli
 from mectk.errors import MectkError, UsageError
 from mectk.exchange import (
     export_package,
@@ -207,6 +209,10 @@ def test_a_conditional_value_the_producer_did_not_record_is_a_warning(
         "services",
     )
     assert issue.record_id == "CS-0001"
+    assert "'services' would be required for 1 record(s), first at row 2" in issue.message
+    shown = CliRunner().invoke(cli, ["verify", str(tmp_path / "p.zip")])
+    assert shown.exit_code == 0
+    assert "package-value-not-recorded" in shown.output  # a valid package's warnings are said
     # an unconditional requirement missing is still an error
     members["data/enterprise.csv"] = members["data/enterprise.csv"].replace(
         b"CS-0002,CS-CME,sole_trader,", b"CS-0002,CS-CME,,", 1

@@ -142,9 +142,29 @@ class _Check:
         self.members = members
         self.issues: list[Issue] = []
         self.records: list[PackageRecord] = []
+        self._not_recorded: dict[tuple[str, str], list[Any]] = {}
 
     def add(self, code: str, **context: Any) -> None:
         self.issues.append(make_issue(code, **context))
+
+    def not_recorded(self, member: str, field: str, row: int, record_id: str | None) -> None:
+        """Count a conditional value a record lacks; one warning per member and field
+        (at its first record) is added by :meth:`flush_not_recorded`."""
+        first = self._not_recorded.setdefault((member, field), [row, record_id, 0])
+        first[2] += 1
+
+    def flush_not_recorded(self) -> None:
+        """Add the counted ``package-value-not-recorded`` warnings, one per field."""
+        for (member, field), (row, record_id, count) in self._not_recorded.items():
+            self.add(
+                "package-value-not-recorded",
+                file=member,
+                row=row,
+                record_id=record_id,
+                field=field,
+                count=count,
+            )
+        self._not_recorded.clear()
 
 
 def _where(path: Sequence[Any]) -> str:
@@ -359,6 +379,7 @@ def _read_resource(
                 continue
             first_seen[record_id] = number
             check.records.append(PackageRecord(kind, record_id, record, member, number))
+    check.flush_not_recorded()
     if count != declared_rows:
         check.add("record-count-mismatch", file=member, declared=declared_rows, found=count)
 
@@ -382,15 +403,8 @@ def _schema_issue(
         # A conditional requirement (if/then) the producer's source could not record:
         # mectk accepts such records on import with field-not-in-source, so a package
         # carries them, and the receiver is told rather than refused.
-        missing = error.message.removesuffix(" is a required property")
-        check.add(
-            "package-value-not-recorded",
-            file=member,
-            row=row,
-            record_id=record_id,
-            field=".".join(filter(None, [path, missing.strip("'")])),
-            reason=f"{missing} would be required here",
-        )
+        missing = error.message.removesuffix(" is a required property").strip("'")
+        check.not_recorded(member, ".".join(filter(None, [path, missing])), row, record_id)
         return
     if error.validator == "required":
         reason = error.message.replace(" is a required property", " is required")
