@@ -417,3 +417,27 @@ def schema_version() -> str:
     """Version of the interchange standard these schemas define."""
     version: str = load_schema("enterprise")["x-schema-version"]
     return version
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested record data as dotted field names (``council.gss_code``)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted field names back into nested record data (the inverse of :func:`flatten`)."""
+    out: dict[str, Any] = {}
+    for name, value in flat.items():
+        node = out
+        *parents, last = name.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out

@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from mectk.exchange import export_package, receive_package
 from mectk.exchange.fields import NEVER_EXPORTED
 from mectk.register.exchange import Incoming, current_records, land_received
-from mectk.register.queries import flatten
 from mectk.register.store import BatchFile
-from mectk.schemas import RECORD_KINDS, fields
+from mectk.schemas import RECORD_KINDS, fields, flatten
 from tests.strategies import CONVERTER, records
 
 PROGRAMME = "P-1"

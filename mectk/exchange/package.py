@@ -49,8 +49,7 @@ from mectk.exchange.signing import SIGNATURE_MEMBER, load_private_key, signature
 from mectk.periods import Period, parse_period
 from mectk.register.connect import Db
 from mectk.register.exchange import StoredRecord, current_records
-from mectk.register.queries import flatten
-from mectk.schemas import RECORD_KINDS, schema_version
+from mectk.schemas import RECORD_KINDS, flatten, schema_version
 
 MANIFEST_MEMBER = "datapackage.json"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -50,6 +50,7 @@ from mectk.schemas import (
     fields,
     inline_schema,
     schema_version,
+    unflatten,
 )
 
 MANIFEST_MEMBER = "datapackage.json"
@@ -273,17 +274,6 @@ def _check_signature(check: _Check, trust: Sequence[Ed25519PublicKey]) -> tuple[
     return outcome.fingerprint, outcome.valid and outcome.trusted
 
 
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in flat.items():
-        node = out
-        *parents, last = name.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out
-
-
 def _shown(info: FieldInfo | None, value: Any) -> Any:
     return MASK if info is not None and is_personal(info) else value
 
@@ -363,7 +353,7 @@ def _read_resource(
                     value=_shown(info, text),
                     reason=f"'{info.name}' {exc}",
                 )
-        record = _nest(flat)
+        record = unflatten(flat)
         for error in validator.iter_errors(record):
             _schema_issue(check, kind, member, number, record_id, error)
         if record_id:

@@ -33,9 +33,10 @@ from attrs import frozen
 from mectk import __version__
 from mectk.errors import UsageError
 from mectk.register.connect import Db, engine_for, read_connection
-from mectk.register.queries import FieldChange, changes, flatten
+from mectk.register.queries import FieldChange, changes
 from mectk.register.schema import batch_files, batches, outcome_columns, records
 from mectk.register.store import PROVENANCE_FIELDS, BatchFile, BatchSummary, dumps
+from mectk.schemas import flatten, unflatten
 
 Prefer = Literal["theirs", "ours"]
 RECEIVE_FORMAT = "mectk-package"
@@ -154,17 +155,6 @@ class LandOutcome:
     conflicts: tuple[Conflict, ...]
 
 
-def _unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in flat.items():
-        node = out
-        *parents, last = name.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out
-
-
 def merged_data(
     ours: Mapping[str, Any] | None, theirs: Mapping[str, Any], sent: frozenset[str]
 ) -> dict[str, Any]:
@@ -173,7 +163,7 @@ def merged_data(
         return dict(theirs)
     flat = {k: v for k, v in flatten(ours).items() if k not in sent}
     flat.update(flatten(theirs))
-    return _unflatten(flat)
+    return unflatten(flat)
 
 
 def content_hash(data: Mapping[str, Any]) -> str:

@@ -23,22 +23,10 @@ from mectk.issues import MASK
 from mectk.register.connect import Db, engine_for, read_connection
 from mectk.register.schema import batch_files, batches, records
 from mectk.register.store import PROVENANCE_FIELDS, BatchFile, BatchSummary
-from mectk.schemas import field_map
+from mectk.schemas import field_map, flatten
 
 CLOSED = "closed"
 _IN_CHUNK = 500
-
-
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested record data as dotted field names (``council.gss_code``)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
 
 
 def shown(kind: str, name: str, value: Any, *, include_personal: bool) -> Any:
