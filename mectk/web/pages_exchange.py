@@ -36,8 +36,8 @@ from mectk.exchange import (
 from mectk.register.exchange import Conflict, Prefer
 from mectk.web.render import page
 from mectk.web.security import RefusedError, read_form
-from mectk.web.settings import WebSettings
-from mectk.web.workspace import Run, Upload, Workspace, safe_name
+from mectk.web.state import settings_of, uploaded_files, workspace_of
+from mectk.web.workspace import Run, Upload, safe_name
 
 CHUNK = 1 << 20
 ZIP = "application/zip"
@@ -92,20 +92,6 @@ def summarise(manifest: Mapping[str, Any] | None) -> PackageSummary | None:
     )
 
 
-def _settings(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
-
-
-def _workspace(request: Request) -> Workspace:
-    workspace: Workspace = request.app.state.workspace
-    return workspace
-
-
-def _files(form: FormData, field: str) -> list[UploadFile]:
-    return [f for f in form.getlist(field) if isinstance(f, UploadFile) and f.filename]
-
-
 async def _keep(upload: UploadFile, folder: Path) -> Upload:
     """Write ``upload`` into a random subfolder of the private ``folder``."""
     name = safe_name(upload.filename or "upload")
@@ -120,10 +106,10 @@ async def _keep(upload: UploadFile, folder: Path) -> Upload:
 
 async def _package_uploads(form: FormData, folder: Path, limit: int) -> list[Upload]:
     """The uploaded package, then the trusted public keys, kept in ``folder``."""
-    packages = _files(form, "package")
+    packages = uploaded_files(form, "package")
     if len(packages) != 1:
         raise RefusedError(400, "No package chosen", "Choose one package (.zip) to check.")
-    keys = _files(form, "trust")
+    keys = uploaded_files(form, "trust")
     if len(keys) + 1 > limit:
         msg = f"At most {limit} files can be sent at once."
         raise RefusedError(413, "Too many files", msg, "Send fewer public keys.")
@@ -136,7 +122,7 @@ async def exchange_form(request: Request) -> Response:
         request,
         "exchange.html",
         section="exchange",
-        db=_settings(request).db,
+        db=settings_of(request).db,
         cancelled=request.query_params.get("cancelled") == "1",
     )
 
@@ -152,11 +138,11 @@ def _download(path: Path, folder: Path) -> FileResponse:
 
 async def export_submit(request: Request) -> Response:
     """Write a package from the register (personal data only when ticked) and send it."""
-    settings = _settings(request)
+    settings = settings_of(request)
     form = await read_form(request, settings)
     fields = {k: str(form.get(k) or "").strip() for k in ("period", "producer", "producer_id")}
     include_personal = form.get("include_personal") == "yes"
-    folder = _workspace(request).scratch()
+    folder = workspace_of(request).scratch()
     label = safe_name(fields["period"], "") if fields["period"] else ""
     out = folder / ("package" + (f"-{label}" if label else "") + ".zip")
     try:
@@ -185,9 +171,9 @@ def _oruk_zip(db: str, folder: Path) -> Path:
 
 async def oruk_submit(request: Request) -> Response:
     """Write the Open Referral UK directory files and send them as one zip."""
-    settings = _settings(request)
+    settings = settings_of(request)
     await read_form(request, settings)
-    folder = _workspace(request).scratch()
+    folder = workspace_of(request).scratch()
     try:
         out = await run_in_threadpool(_oruk_zip, settings.db, folder)
     except BaseException:
@@ -199,9 +185,9 @@ async def oruk_submit(request: Request) -> Response:
 async def verify_submit(request: Request) -> Response:
     """Check an uploaded package (against uploaded public keys, if any); show the result.
     The uploads are deleted once checked."""
-    settings = _settings(request)
+    settings = settings_of(request)
     form = await read_form(request, settings, files=settings.max_files)
-    folder = _workspace(request).scratch()
+    folder = workspace_of(request).scratch()
     try:
         uploads = await _package_uploads(form, folder, settings.max_files)
         result = await run_in_threadpool(
@@ -228,9 +214,9 @@ def _verify_page(request: Request, result: VerifyResult, uploads: Sequence[Uploa
 
 async def receive_upload(request: Request) -> Response:
     """Keep an uploaded package privately, verify it, and go to its confirmation page."""
-    settings = _settings(request)
+    settings = settings_of(request)
     form = await read_form(request, settings, files=settings.max_files)
-    workspace = _workspace(request)
+    workspace = workspace_of(request)
     run = workspace.new_run()
     try:
         run.uploads = await _package_uploads(form, run.folder, settings.max_files)
@@ -246,7 +232,7 @@ async def receive_upload(request: Request) -> Response:
 
 
 def _receiving(request: Request) -> tuple[Run, VerifyResult]:
-    run = _workspace(request).get(request.path_params["run_id"])
+    run = workspace_of(request).get(request.path_params["run_id"])
     if run is None or run.verification is None:
         raise RefusedError(
             404,
@@ -274,7 +260,7 @@ async def receive_page(request: Request) -> Response:
         summary=summarise(verification.manifest),
         received=received,
         changed=request.query_params.get("changed") == "1",
-        db=_settings(request).db,
+        db=settings_of(request).db,
     )
 
 
@@ -292,7 +278,7 @@ async def receive_submit(request: Request) -> Response:
     """Receive the package: without a choice, conflicts load nothing and are shown; with
     one (after the officer has seen them), they are decided as chosen."""
     run, verification = _receiving(request)
-    settings = _settings(request)
+    settings = settings_of(request)
     form = await read_form(request, settings)
     prefer = _prefer(str(form.get("prefer") or ""))
     done = run.received
@@ -331,8 +317,8 @@ def _receive(db: str, run: Run, prefer: Prefer | None, shown: Sequence[Conflict]
 async def receive_cancel(request: Request) -> Response:
     """Forget the uploaded package (deleting it); nothing is loaded."""
     run, _verification = _receiving(request)
-    await read_form(request, _settings(request))
-    _workspace(request).drop(run.id)
+    await read_form(request, settings_of(request))
+    workspace_of(request).drop(run.id)
     return RedirectResponse("/exchange?cancelled=1", status_code=303)
 
 

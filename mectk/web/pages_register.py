@@ -21,7 +21,7 @@ from mectk.register.queries import shown
 from mectk.schemas import field_map
 from mectk.web.charts import bar_chart
 from mectk.web.render import page
-from mectk.web.settings import WebSettings
+from mectk.web.state import settings_of
 
 T = TypeVar("T")
 PER_PAGE = 50
@@ -29,7 +29,7 @@ TRADING, HOURS = "M06", "M14"
 
 
 def _db(request: Request) -> str:
-    settings: WebSettings = request.app.state.settings
+    settings = settings_of(request)
     return settings.db
 
 

@@ -17,8 +17,8 @@ from mectk.periods import parse_period
 from mectk.plugin_manager import Registry
 from mectk.web.render import page
 from mectk.web.security import read_form
-from mectk.web.settings import WebSettings
-from mectk.web.workspace import Workspace, safe_name
+from mectk.web.state import registry_of, settings_of, workspace_of
+from mectk.web.workspace import safe_name
 
 PROFILES = (
     ("external", "External: small numbers suppressed, nothing listed by enterprise"),
@@ -42,8 +42,8 @@ def _choices(registry: Registry) -> list[tuple[str, str]]:
 
 async def reports_form(request: Request) -> Response:
     """The report form."""
-    registry: Registry = request.app.state.registry
-    settings: WebSettings = request.app.state.settings
+    registry = registry_of(request)
+    settings = settings_of(request)
     return page(
         request,
         "reports.html",
@@ -83,15 +83,15 @@ def _write(
 
 async def reports_submit(request: Request) -> Response:
     """Write the chosen report from the register and send it as a download."""
-    settings: WebSettings = request.app.state.settings
-    workspace: Workspace = request.app.state.workspace
+    settings = settings_of(request)
+    workspace = workspace_of(request)
     form = await read_form(request, settings)
     fields = {k: str(form.get(k) or "").strip() for k in ("report", "period", "profile")}
     folder = workspace.scratch()
     try:
         out = await run_in_threadpool(
             _write,
-            request.app.state.registry,
+            registry_of(request),
             settings.db,
             fields["report"],
             fields["period"],

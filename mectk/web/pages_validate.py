@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -30,9 +30,9 @@ from mectk.web.charts import bar_chart
 from mectk.web.context import ContextGrid, context_grids
 from mectk.web.render import page
 from mectk.web.security import RefusedError, read_form
-from mectk.web.settings import WebSettings
+from mectk.web.state import registry_of, settings_of, uploaded_files, workspace_of
 from mectk.web.views import group_issues, issue_page
-from mectk.web.workspace import Run, Upload, Workspace, safe_name
+from mectk.web.workspace import Run, Upload, safe_name
 
 CHUNK = 1 << 20
 ENCODINGS = (
@@ -56,19 +56,9 @@ ISSUE_CSV_HEADINGS = (
 )
 
 
-def _settings(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
-
-
-def _workspace(request: Request) -> Workspace:
-    workspace: Workspace = request.app.state.workspace
-    return workspace
-
-
 def _run(request: Request) -> tuple[Run, ValidationResult]:
     """The run the path names, with its result; a page saying so when it has gone."""
-    run = _workspace(request).get(request.path_params["run_id"])
+    run = workspace_of(request).get(request.path_params["run_id"])
     if run is None or run.result is None:
         raise RefusedError(
             404,
@@ -82,12 +72,12 @@ def _run(request: Request) -> tuple[Run, ValidationResult]:
 
 async def home(request: Request) -> Response:
     """The start page: what the app does and where to begin."""
-    return page(request, "home.html", db=_settings(request).db)
+    return page(request, "home.html", db=settings_of(request).db)
 
 
 async def validate_form(request: Request) -> Response:
     """The upload form."""
-    registry: Registry = request.app.state.registry
+    registry = registry_of(request)
     readers = [(n, r.spec.title) for n, r in sorted(registry.readers.items())]
     return page(
         request,
@@ -95,7 +85,7 @@ async def validate_form(request: Request) -> Response:
         section="validate",
         readers=readers,
         encodings=ENCODINGS,
-        settings=_settings(request),
+        settings=settings_of(request),
     )
 
 
@@ -114,33 +104,27 @@ async def _save(upload: UploadFile, run: Run, taken: set[str]) -> Upload:
     return Upload(name, path)
 
 
-def _files(form: FormData, field: str) -> list[UploadFile]:
-    return [f for f in form.getlist(field) if isinstance(f, UploadFile) and f.filename]
-
-
 async def validate_submit(request: Request) -> Response:
     """Save the uploads privately, validate them as the CLI does, show the results."""
-    settings = _settings(request)
+    settings = settings_of(request)
     form = await read_form(request, settings, files=settings.max_files + 1)
     try:
-        files = _files(form, "files")
+        files = uploaded_files(form, "files")
         if not files:
             raise RefusedError(400, "No file chosen", "Choose one or more files to validate.")
         if len(files) > settings.max_files:
             msg = f"At most {settings.max_files} files can be validated at once."
             raise RefusedError(413, "Too many files", msg, "Send them in smaller groups.")
-        run = _workspace(request).new_run()
+        run = workspace_of(request).new_run()
         try:
             taken: set[str] = set()
             run.uploads = [await _save(f, run, taken) for f in files]
-            mapping_files = _files(form, "mapping")
+            mapping_files = uploaded_files(form, "mapping")
             mapping_path = await _save(mapping_files[0], run, set()) if mapping_files else None
             fields = {k: str(form.get(k) or "").strip() for k in ("format", "period", "encoding")}
-            await run_in_threadpool(
-                _validate, request.app.state.registry, run, mapping_path, fields
-            )
+            await run_in_threadpool(_validate, registry_of(request), run, mapping_path, fields)
         except BaseException:
-            _workspace(request).drop(run.id)
+            workspace_of(request).drop(run.id)
             raise
     finally:
         await form.close()
@@ -219,7 +203,7 @@ def _grids(
 async def results(request: Request) -> Response:
     """Counts first, the chart, then issues grouped by code with context grids."""
     run, result = _run(request)
-    settings = _settings(request)
+    settings = settings_of(request)
     reveal = request.query_params.get("personal") == "show"
     groups = group_issues(result.issues, settings.examples_per_code)
     examples = [i for g in groups for i in g.examples]
@@ -251,7 +235,7 @@ async def all_issues(request: Request) -> Response:
         number = int(query.get("page", "1"))
     except ValueError:
         number = 1
-    shown = issue_page(result.issues, filters, number, _settings(request).issues_per_page)
+    shown = issue_page(result.issues, filters, number, settings_of(request).issues_per_page)
     active = {k: v for k, v in filters.items() if v}
     return page(
         request,
@@ -328,7 +312,7 @@ async def import_confirm(request: Request) -> Response:
         "import.html",
         section="validate",
         run=run,
-        db=_settings(request).db,
+        db=settings_of(request).db,
         refused=None,
         **_import_facts(result),
     )
@@ -337,7 +321,7 @@ async def import_confirm(request: Request) -> Response:
 async def import_submit(request: Request) -> Response:
     """Import the run's accepted records as one batch (refused re-imports say why)."""
     run, result = _run(request)
-    settings = _settings(request)
+    settings = settings_of(request)
     form = await read_form(request, settings)
     if run.batch is not None:
         return RedirectResponse(f"/register/batches?imported={run.batch.id}", status_code=303)
