@@ -112,7 +112,8 @@ CATALOGUE: Mapping[str, IssueType] = {
             "error",
             "Snapshot columns have no date",
             "The snapshot columns ({column}) on {place} have no as-at date, so they were not read.",
-            "Give --period (its last day is used), or an as_at date in the mapping file.",
+            "Give --period (its last day is used), name the quarter in the file name (such as "
+            "2025-26 Q2), or give an as_at date in the mapping file.",
         ),
         _t(
             "row-skipped",
@@ -695,6 +696,16 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Ward '{value}' in '{column}' {reason}.",
             "Check the ward and local authority codes; the ONS ward to local authority "
             "lookup gives the authority of each ward.",
+        ),
+        # ---- as-at date from the file name
+        _t(
+            "as-at-from-file-name",
+            "info",
+            "Figures dated by the quarter in the file name",
+            "Snapshot figures in '{file}' without a date of their own are taken as at "
+            "{date}, the last day of {quarter}, the quarter its name gives.",
+            "Nothing to do if that is the file's quarter; otherwise give --period (its last "
+            "day is used instead).",
         ),
     )
 }

@@ -10,6 +10,7 @@ import attrs
 
 from mectk.errors import MectkError, PluginError, UsageError, fault
 from mectk.issues import make_issue
+from mectk.periods import quarter_in_name
 from mectk.plugin_manager import Registry
 from mectk.sniff import check_input_path, claimed_type, refusal, sniff
 from mectk.sources import SOURCE_DESCRIPTIONS, ReadItem, ReadOptions, Source
@@ -78,7 +79,12 @@ def validate_files(
     format_name: str | None = None,
     options: ReadOptions | None = None,
 ) -> ValidationResult:
-    """Validate every file into one result; cross-record checks run over all of them."""
+    """Validate every file into one result; cross-record checks run over all of them.
+
+    Without ``options.as_at`` (no ``--period``), a file whose name names a financial-year
+    quarter (``CME Tracker 2025-26 Q2.xlsx``) is read as at that quarter's last day, said
+    once per file (``as-at-from-file-name``); a mapping's own ``as_at`` still wins.
+    """
     options = options or ReadOptions()
     for path in paths:
         check_input_path(path)
@@ -97,7 +103,8 @@ def validate_files(
         if source.source_type == "xlsm":
             result.issues.append(make_issue("macros-ignored", file=source.display_name))
         plugin = registry.readers[name].plugin
-        items = _guarded(spec.read(source, options), name, plugin, source.display_name)
+        file_options = _dated_by_name(source, options, result)
+        items = _guarded(spec.read(source, file_options), name, plugin, source.display_name)
         validate_items(items, source_system=name, result=result)
         read = {m.sheet for m in result.column_maps if m.file == source.display_name}
         for sheet, state in source.hidden_sheets:
@@ -111,3 +118,22 @@ def validate_files(
             )
     run_checks(result, [(r.plugin, r.spec) for r in registry.checks.values()])
     return result
+
+
+def _dated_by_name(source: Source, options: ReadOptions, result: ValidationResult) -> ReadOptions:
+    """``options`` for ``source``: with no as-at date given, the last day of the quarter its
+    file name names, noted in ``result``; otherwise ``options`` unchanged."""
+    if options.as_at is not None:
+        return options
+    quarter = quarter_in_name(source.path.name)
+    if quarter is None:
+        return options
+    result.issues.append(
+        make_issue(
+            "as-at-from-file-name",
+            file=source.display_name,
+            date=quarter.end.isoformat(),
+            quarter=quarter.label,
+        )
+    )
+    return attrs.evolve(options, as_at=quarter.end)

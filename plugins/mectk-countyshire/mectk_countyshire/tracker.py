@@ -14,15 +14,14 @@ the mapping's items and changes or adds to each enterprise row:
 * ``Services offered`` parts that are not in the service code list become ``other``, each
   reported (``county-service-other``); ``Personal Care? = Y`` (an ``extra_columns``
   column, so it comes with the row) adds personal care;
-* the figure columns (``extra_columns`` too) become snapshot outcomes as at the end of the
-  tracker's quarter: ``--period``'s last day when given, otherwise the quarter in the file
-  name (``CME Tracker 2025-26 Q2.xlsx`` -> 30/09/2025); with neither they are not read
-  (``as-at-missing``). A mapping's own snapshot columns cannot take their date from the
-  file name, hence these are read here. The figures of an enterprise closed by then are
-  not current, so they are noted (``county-closed-figure``) instead of read;
+* the figure columns are the mapping's snapshot columns, read by mectk as at the end of
+  the tracker's quarter (``--period``'s last day, otherwise the quarter the file name
+  gives: ``CME Tracker 2025-26 Q2.xlsx`` -> 30/09/2025; with neither, ``as-at-missing``).
+  The figures of an enterprise closed by then are not current, so each is noted
+  (``county-closed-figure``) instead of read;
 * events the tracker implies: ``enterprise_launched`` for a new enterprise's launch date,
   ``enterprise_closed`` at the closure date, ``quality_standard_met`` (Doing It Right) as
-  at the tracker's date.
+  at the tracker's date (``options.as_at``, as the figures).
 
 Every value stays raw: mectk validates it and masks personal fields in what it reports.
 """
@@ -38,25 +37,13 @@ import attrs
 
 from mectk import CellRef, Issue, ReadItem, ReadOptions, Source, SourceRow, make_issue
 from mectk.coerce import CoercionFailed, cell_text, is_blank, read_date, to_boolean, to_code
-from mectk.periods import parse_period
 
 FORMAT_NAME = "county-tracker"
 MAPPING_FILE = "county-tracker.toml"
 PERSONAL_CARE = "personal care?"
 """The ``Personal Care?`` heading, normalised (an ``extra_columns`` column)."""
-FIGURES: Mapping[str, tuple[str, str | None]] = {
-    "Approx hrs per wk": ("hours_per_week", None),
-    "No. of people supported": ("people_supported_weekly", None),
-    "DP clients": ("people_supported_by_funding", "direct_payment"),
-    "Self funders": ("people_supported_by_funding", "self_funded"),
-}
-"""Heading of each figure column (an ``extra_columns`` column, matched ignoring case and
-spacing) -> (outcome type, breakdown)."""
-_FIGURE_KEYS = {" ".join(h.split()).casefold(): spec for h, spec in FIGURES.items()}
-FIGURE_EVIDENCE = "enterprise_self_report"
 EVENT_EVIDENCE = "coordinator_observation"
 """The tracker is kept by the programme's co-ordinators: the evidence of its events."""
-QUARTER_IN_NAME = re.compile(r"(20\d{2})[-/_ ](\d{2})[ _-]*Q([1-4])", re.IGNORECASE)
 DATED = frozenset({"launch_date", "closure_date"})
 """Tracker columns whose cells date an event (their date rules apply to it)."""
 DERIVED = frozenset({"status_date"})
@@ -72,89 +59,38 @@ def _key(heading: str) -> str:
     return " ".join(heading.split()).casefold()
 
 
-def as_at_from_name(name: str) -> datetime.date | None:
-    """The last day of the quarter a file name states (``2025-26 Q2`` -> 2025-09-30)."""
-    found = QUARTER_IN_NAME.search(name)
-    if found is None:
-        return None
-    first, second, quarter = int(found[1]), int(found[2]), found[3]
-    if (first + 1) % 100 != second:
-        return None
-    return parse_period(f"{first}-{second:02d}-Q{quarter}").end
-
-
 def refine(items: Iterator[ReadItem], source: Source, options: ReadOptions) -> Iterator[ReadItem]:
-    """Yield the tracker's enterprises, their figures and implied events, and every other
-    item of the mapping's reader as it comes."""
-    as_at = options.as_at or as_at_from_name(source.path.name)
-    undated: set[str | None] = set()  # sheets whose figures were not read (said once each)
+    """Yield the tracker's enterprises and implied events, its figures unless the
+    enterprise had closed by their date, and every other item of the mapping's reader."""
+    as_at = options.as_at
+    closed: tuple[str | None, int | None, str | None] = (None, None, None)  # last enterprise
     for item in items:
         if isinstance(item, Issue) and item.code == "column-missing" and item.field in DERIVED:
             continue  # no column of its own: given here from other columns
-        if not (isinstance(item, SourceRow) and item.kind == "enterprise"):
+        if not isinstance(item, SourceRow):
             yield item
-            continue
-        figures = _figure_cells(item)
-        if figures and as_at is None and item.sheet not in undated:
-            undated.add(item.sheet)
-            yield make_issue(
-                "as-at-missing",
-                file=item.file or None,
-                sheet=item.sheet,
-                column=", ".join(FIGURES),
-            )
-        yield from _enterprise(item, as_at)
-        if as_at is not None:
-            yield from _figures(item, figures, as_at)
+        elif item.kind == "enterprise":
+            rule = item.rules.get("closure_date")
+            on = _day(item.values.get("closure_date"), rule, item.date1904)
+            closed = (item.sheet, item.row, on)
+            yield from _enterprise(item, as_at)
+        elif item.kind == "outcome" and (item.sheet, item.row) == closed[:2]:
+            yield _figure(item, closed[2])  # a snapshot column of that enterprise's row
+        else:
+            yield item
 
 
-def _figure_cells(row: SourceRow) -> list[tuple[str, Any]]:
-    """(heading as in the file, cell value) of the row's non-blank figure cells."""
-    return [
-        (heading, value)
-        for heading, value in row.extras.items()
-        if _key(heading) in _FIGURE_KEYS and not is_blank(value)
-    ]
-
-
-def _figures(
-    row: SourceRow, figures: list[tuple[str, Any]], as_at: datetime.date
-) -> Iterator[ReadItem]:
-    """The row's figures as snapshot outcomes as at ``as_at``; a blank cell is no
-    observation, not zero. An enterprise closed by then has no current figures."""
-    owner = row.values.get("enterprise_id")
-    closed_on = _day(row.values.get("closure_date"), row.rules.get("closure_date"), row.date1904)
-    for heading, value in figures:
-        outcome_type, breakdown = _FIGURE_KEYS[_key(heading)]
-        suffix = f"-{breakdown}" if breakdown else ""
-        outcome_id = f"{cell_text(owner)}-{outcome_type}{suffix}-{as_at.isoformat()}"[:64]
-        where = row.extra_cells.get(heading)
-        if closed_on is not None and closed_on <= as_at.isoformat():
-            yield _closed_figure(row, where, outcome_id, value, closed_on)
-            continue
-        outcome = {
-            "outcome_id": outcome_id,
-            "programme_id": row.values.get("programme_id"),
-            "enterprise_id": owner,
-            "outcome_type": outcome_type,
-            "value": value,
-            "as_at_date": as_at,
-            "evidence_source": FIGURE_EVIDENCE,
-        }
-        if breakdown:
-            outcome["breakdown"] = breakdown
-        refs: dict[str, CellRef] = {"value": where} if where else {}
-        if "enterprise_id" in row.cells:
-            refs["enterprise_id"] = refs["outcome_id"] = row.cells["enterprise_id"]
-        yield SourceRow(
-            kind="outcome",
-            sheet=row.sheet,
-            row=row.row,
-            values=outcome,
-            cells=refs,
-            file=row.file,
-            date1904=row.date1904,
-        )
+def _figure(row: SourceRow, closed_on: str | None) -> ReadItem:
+    """A figure as read, or the note that it is not current: the enterprise closed on or
+    before the figure's date."""
+    when = row.values.get("as_at_date")
+    day = when.isoformat() if isinstance(when, datetime.date) else None
+    if closed_on is None or day is None or closed_on > day:
+        return row
+    where = row.cells.get("value")
+    return _closed_figure(
+        row, where, cell_text(row.values.get("outcome_id")), row.values.get("value"), closed_on
+    )
 
 
 def _closed_figure(

@@ -14,12 +14,13 @@ from typing import Any
 
 import openpyxl
 import pytest
-from mectk_countyshire.tracker import MAPPING_FILE, as_at_from_name
+from mectk_countyshire.tracker import MAPPING_FILE
 
 import mectk
 from mectk import Source
 from mectk.mapping import load_mapping, mapping_claims
 from mectk.metrics import load_current
+from mectk.periods import quarter_in_name
 
 D = datetime.date
 HEADINGS = (  # noqa: SIM905 - the line verbatim from domain.md 4.4
@@ -298,9 +299,9 @@ def test_personal_columns_are_stored_but_never_echoed(imported):
 
 
 def test_the_as_at_date_comes_from_the_file_name_or_the_period(tmp_path):
-    assert as_at_from_name("CME Tracker 2025-26 Q2.xlsx") == D(2025, 9, 30)
-    assert as_at_from_name("cme tracker 2025-26_q4.xlsx") == D(2026, 3, 31)
-    assert as_at_from_name("CME Tracker 2025-26.xlsx") is None
+    q2, q4 = quarter_in_name("CME Tracker 2025-26 Q2.xlsx"), quarter_in_name("t 2025-26_q4.xlsx")
+    assert (q2 and q2.end, q4 and q4.end) == (D(2025, 9, 30), D(2026, 3, 31))
+    assert quarter_in_name("CME Tracker 2025-26.xlsx") is None
     rows = [ROWS[0]]
     write_tracker(tmp_path / "CME Tracker 2025-26.xlsx", rows)
     done = mectk_cli("validate", "CME Tracker 2025-26.xlsx", "--json", cwd=tmp_path)
