@@ -173,7 +173,8 @@ def read_options(function: F) -> F:
             "--period",
             metavar="P",
             help="Reporting period (2025-26, 2025-26-Q2 or START..END); snapshot "
-            "columns without a date are dated at its end.",
+            "columns without a date are dated at its end (without it, at the end of the "
+            "quarter a file's name gives, such as 2025-26 Q2).",
         ),
         click.option(
             "--encoding",

@@ -200,7 +200,8 @@ class ReadOptions:
     """Options a reader may use. Readers ignore what they do not understand.
 
     ``as_at`` is the date snapshot columns without a date of their own apply to
-    (from ``--period``: the period's last day). ``limits`` bound what is read
+    (from ``--period``: the period's last day; without it, the pipeline gives each file
+    the last day of the quarter its name gives, if any). ``limits`` bound what is read
     (:class:`mectk.limits.Limits`; ``--limit`` and ``MECTK_LIMITS_*`` on the command line).
     """
 
