@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mectk.schemas import FieldInfo, codelist, normalise_text
-from mectk.textsafety import FORMULA_STARTS
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EPOCH_1904 = datetime.date(1904, 1, 1)
@@ -293,14 +292,6 @@ PADDING: Mapping[str, str] = {
     "as Companies House numbers are",
 }
 """What a normaliser in :data:`NORMALISERS` does to a number that lost its leading zeros."""
-
-_SIGNED_NUMBER = re.compile(r"[+-][\d\s,]*\d(?:\.\d+)?")
-
-
-def looks_like_formula(text: str) -> bool:
-    """True for text a spreadsheet would run as a formula (``=1+1``, ``@SUM(A1)``, ``-``),
-    but not for a signed number (``-5``, ``+44 7700 900123``), which is only a number."""
-    return text.startswith(FORMULA_STARTS) and _SIGNED_NUMBER.fullmatch(text) is None
 
 
 def to_text(value: Any, format_name: str | None) -> str:

@@ -26,7 +26,6 @@ from mectk.coerce import (
     cell_text,
     coerce_scalar,
     is_blank,
-    looks_like_formula,
     read_date,
     split_multi,
 )
@@ -58,6 +57,7 @@ from mectk.sources import (
     SourceRow,
 )
 from mectk.specs import AcceptedRecord, CheckContext, CheckSpec
+from mectk.textsafety import looks_like_formula
 
 
 @frozen

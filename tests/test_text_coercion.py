@@ -9,12 +9,12 @@ import attrs
 import openpyxl
 import pytest
 
-from mectk.coerce import looks_like_formula
 from mectk.issues import MASK
 from mectk.mapping import load_mapping
 from mectk.pipeline import validate_files
 from mectk.plugin_manager import build_registry, make_plugin_manager
 from mectk.template import MultiValueItemError, write_workbook
+from mectk.textsafety import looks_like_formula
 from tests.hostile.corpus import CSV_MAPPING, HEADINGS, TITLES, good_enterprise, leading_zeros_csv
 
 REGISTRY = attrs.evolve(build_registry(make_plugin_manager(load_entrypoints=False)), checks={})
