@@ -57,7 +57,7 @@ from mectk.sources import (
     SourceRow,
 )
 from mectk.specs import AcceptedRecord, CheckContext, CheckSpec
-from mectk.textsafety import looks_like_formula
+from mectk.textsafety import FORMULA_STARTS, looks_like_formula
 
 
 @frozen
@@ -440,6 +440,19 @@ class _RowChecker:
             for key, noted in self.grouped.items()
         ]
 
+    def _note_formula(
+        self, row: SourceRow, info: FieldInfo, text: str, record_id: str | None
+    ) -> None:
+        """Note a text value that a spreadsheet would run as a formula."""
+        noted = self.grouped.get(("formula-like-text", row.file, row.sheet, row.kind, info.name))
+        if noted is not None:  # the common repeat: count it, nothing else to work out
+            if noted.last is not row:
+                noted.count += 1
+                noted.last = row
+            return
+        first = _first(row, info.name)
+        self._note("formula-like-text", row, info.name, info, record_id, text, first=first)
+
     def _note_number(
         self, row: SourceRow, column: _Column, raw: Any, value: Any, record_id: str | None
     ) -> None:
@@ -496,8 +509,15 @@ class _RowChecker:
                         data[name] = column.blank
                     continue
             value, notes, is_estimate, failure = column.coerce(raw)
-            if column.identifier and type(raw) in _NUMBER_TYPES:
-                self._note_number(row, column, raw, value, record_id)
+            if column.text:  # what reading did to text: numbers, formula-looking values
+                if type(raw) is not str and column.identifier and type(raw) in _NUMBER_TYPES:
+                    self._note_number(row, column, raw, value, record_id)
+                if value is not None and (
+                    type(value) is not str or value.startswith(FORMULA_STARTS)
+                ):
+                    formula = _formula_item(value)
+                    if formula is not None:
+                        self._note_formula(row, column.info, formula, record_id)
             for code, shown in notes:
                 issues.append(self._issue(code, row, name, column.info, shown, record_id))
             if is_estimate:
@@ -511,18 +531,6 @@ class _RowChecker:
                 )
                 continue
             if value is not None:
-                if column.text:
-                    formula = _formula_item(value)
-                    if formula is not None:
-                        self._note(
-                            "formula-like-text",
-                            row,
-                            name,
-                            column.info,
-                            record_id,
-                            formula,
-                            first=_first(row, name),
-                        )
                 data[name] = list(value) if column.info.multi else value
                 dotted = dotted or column.dotted
         infos = plan.infos
