@@ -100,7 +100,11 @@ def _write_about(sheet: Any) -> None:
             None,
         ),
         ("Dates: DD/MM/YYYY, day first. Yes/No columns: Yes or No; blank means not known.", None),
-        ("Columns with several values: separate them with ';'.", None),
+        (
+            "Columns with several values: separate them with ';' or put each on its own "
+            "line (Alt+Enter); a value itself cannot hold ';'.",
+            None,
+        ),
         ("Check it with: mectk validate THIS-FILE.xlsx", None),
         ("", None),
         ("Heading colours", None),
