@@ -287,6 +287,13 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
 """Normalisers applied to text fields by the schema definition they use (domain 2.8)."""
 
 
+PADDING: Mapping[str, str] = {
+    "company_number": "numbers of fewer than 8 digits were padded with zeros to 8, "
+    "as Companies House numbers are",
+}
+"""What a normaliser in :data:`NORMALISERS` does to a number that lost its leading zeros."""
+
+
 def to_text(value: Any, format_name: str | None) -> str:
     """Text with spacing collapsed and, for UK reference formats, normalised."""
     text = cell_text(value)
@@ -318,7 +325,8 @@ def split_multi(value: Any, info: FieldInfo, separators: tuple[str, ...] = ()) -
     (``Cleaning, shopping / companionship``).
     """
     pattern = "|".join(re.escape(s) for s in (";", "\n", *separators))
-    parts = [p.strip() for p in re.split(pattern, cell_text(value)) if p.strip()]
+    text = value if isinstance(value, str) else cell_text(value)  # keep its line breaks
+    parts = [cell_text(p) for p in re.split(pattern, text) if p.strip()]
     if info.value_kind != "code" or info.codelist is None:
         return parts
     cl = codelist(info.codelist)

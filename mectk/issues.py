@@ -707,6 +707,28 @@ CATALOGUE: Mapping[str, IssueType] = {
             "Nothing to do if that is the file's quarter; otherwise give --period (its last "
             "day is used instead).",
         ),
+        # ---- text coercion: identifiers stored as numbers, formula-looking text
+        _t(
+            "number-in-text-column",
+            "warning",
+            "Number in an identifier column",
+            "{count} cell(s) of '{column}' in {place} held a number, not text (first at "
+            "{first}: {value}), so a leading zero Excel dropped cannot be seen; they were "
+            "read as text{detail}.",
+            "Format the column as Text in Excel and re-type the values with their leading "
+            "zeros, or check them against where they came from.",
+        ),
+        _t(
+            "formula-like-text",
+            "info",
+            "Text that looks like a formula",
+            "{count} value(s) of '{column}' in {place} begin like a spreadsheet formula (=, +, "
+            "-, @, a tab or a line return; first at {first}: {value}); they were kept as text, "
+            "exactly as written.",
+            "Nothing to do if the text is meant. CSV files mectk writes put an apostrophe "
+            "before such text so that spreadsheets show it rather than run it; xlsx files "
+            "store it as text.",
+        ),
     )
 }
 """Every issue code mectk itself emits. Plugins may add their own codes through checks."""

@@ -108,6 +108,8 @@ class FieldInfo:
     hint: str | None
     examples: tuple[str, ...]
     default: Any = None
+    pattern: str | None = None
+    """The schema ``pattern`` a text value (each item, for lists) must match, if any."""
 
 
 _SPACES = re.compile(r"\s+")
@@ -376,6 +378,7 @@ def _field(name: str, prop: Mapping[str, Any], required: bool, owner: str) -> Fi
         hint=item.get("x-hint"),
         examples=tuple(str(e) for e in item.get("examples", ())),
         default=merged.get("default"),
+        pattern=item.get("pattern") if kind == "text" else None,
     )
 
 

@@ -2,7 +2,9 @@
 
 Headings are schema titles; every heading has a comment with the field's description;
 code-list and yes/no columns get Excel dropdowns; personal-data columns are coloured and
-say so. Text that Excel would run as a formula is always written as text.
+say so. Text that Excel would run as a formula is always written as text. A list item
+holding ``;`` or a line break (which separate the items of a multi-value cell) is refused,
+never written to come back as two items.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mectk.atomic import atomic_output
+from mectk.errors import UsageError
+from mectk.issues import MASK
 from mectk.schemas import RECORD_KINDS, FieldInfo, codelist, codelist_names, fields
 from mectk.textsafety import FORMULA_STARTS
 
@@ -28,6 +32,13 @@ PD_WORDS = {
 }
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+ITEM_SEPARATORS = (";", "\n")
+"""What separates the items of a multi-value cell (``mectk.coerce.split_multi``)."""
+
+
+class MultiValueItemError(UsageError):
+    """A list item that holds an item separator (:data:`ITEM_SEPARATORS`), so that the
+    workbook would be read back with more items than were written (exit 2)."""
 
 
 def template_fields(kind: str) -> list[FieldInfo]:
@@ -40,6 +51,8 @@ def write_workbook(path: Path, rows: Rows | None = None) -> None:
 
     Row values may be codes or labels, dates, numbers, booleans or lists; they are written
     as a person would type them (labels, DD/MM/YYYY dates, Yes/No, ``;``-separated lists).
+    Raises :class:`MultiValueItemError`, writing nothing, when a list item holds ``;`` or
+    a line break.
     """
     from openpyxl import Workbook
 
@@ -53,9 +66,9 @@ def write_workbook(path: Path, rows: Rows | None = None) -> None:
         sheet = workbook.create_sheet(kind.sheet)
         if kind.name == "programme":
             programme = rows.get("programme") or [{}]
-            _write_settings(sheet, programme[0], list_ranges)
+            _write_settings(sheet, programme[0], list_ranges, path.name)
         else:
-            _write_table(sheet, kind.name, rows.get(kind.name, ()), list_ranges)
+            _write_table(sheet, kind.name, rows.get(kind.name, ()), list_ranges, path.name)
     workbook.move_sheet(LISTS_SHEET, offset=len(workbook.sheetnames))
     with atomic_output(path) as temporary:
         workbook.save(temporary)
@@ -87,7 +100,11 @@ def _write_about(sheet: Any) -> None:
             None,
         ),
         ("Dates: DD/MM/YYYY, day first. Yes/No columns: Yes or No; blank means not known.", None),
-        ("Columns with several values: separate them with ';'.", None),
+        (
+            "Columns with several values: separate them with ';' or put each on its own "
+            "line (Alt+Enter); a value itself cannot hold ';'.",
+            None,
+        ),
         ("Check it with: mectk validate THIS-FILE.xlsx", None),
         ("", None),
         ("Heading colours", None),
@@ -148,11 +165,16 @@ def _style_heading(cell: Any, info: FieldInfo) -> None:
 
 
 def _write_table(
-    sheet: Any, kind: str, rows: Sequence[Mapping[str, Any]], list_ranges: Mapping[str, str]
+    sheet: Any,
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    list_ranges: Mapping[str, str],
+    file: str,
 ) -> None:
     from openpyxl.utils import get_column_letter
 
     infos = template_fields(kind)
+    id_field = RECORD_KINDS[kind].id_field
     for column, info in enumerate(infos, start=1):
         _style_heading(sheet.cell(row=1, column=column, value=info.title), info)
         letter = get_column_letter(column)
@@ -163,11 +185,14 @@ def _write_table(
             validation.add(f"{letter}2:{letter}{DROPDOWN_ROWS}")
         for row_number, record in enumerate(rows, start=2):
             if info.name in record:
-                _write_value(sheet.cell(row=row_number, column=column), info, record[info.name])
+                target = sheet.cell(row=row_number, column=column)
+                _write_value(target, info, record[info.name], file, record.get(id_field))
     sheet.freeze_panes = "A2"
 
 
-def _write_settings(sheet: Any, record: Mapping[str, Any], list_ranges: Mapping[str, str]) -> None:
+def _write_settings(
+    sheet: Any, record: Mapping[str, Any], list_ranges: Mapping[str, str], file: str
+) -> None:
     from openpyxl.styles import Font
 
     for column, heading in enumerate(("Setting", "Value", "Description"), start=1):
@@ -181,7 +206,8 @@ def _write_settings(sheet: Any, record: Mapping[str, Any], list_ranges: Mapping[
             sheet.add_data_validation(validation)
             validation.add(f"B{row_number}")
         if info.name in record:
-            _write_value(sheet.cell(row=row_number, column=2), info, record[info.name])
+            target = sheet.cell(row=row_number, column=2)
+            _write_value(target, info, record[info.name], file, record.get("programme_id"))
     sheet.column_dimensions["A"].width = 34
     sheet.column_dimensions["B"].width = 30
     sheet.column_dimensions["C"].width = 90
@@ -199,9 +225,31 @@ def _display(info: FieldInfo, value: Any) -> Any:
     return value
 
 
-def _write_value(cell: Any, info: FieldInfo, value: Any) -> None:
+def _joined(cell: Any, info: FieldInfo, items: Sequence[Any], file: str, record_id: Any) -> str:
+    """The items of a multi-value field as one ``; ``-separated cell; an item holding a
+    separator raises :class:`MultiValueItemError` naming the file, cell and record."""
+    texts = [str(_display(info, v)) for v in items]
+    for text in texts:
+        if any(separator in text for separator in ITEM_SEPARATORS):
+            shown = text if info.personal_data == "none" else MASK
+            msg = (
+                f"{file}: sheet '{cell.parent.title}' cell {cell.coordinate} ('{info.title}' "
+                f"of record '{record_id}'): the item {shown!r} holds ';' or a line break, "
+                "which separate the values of a multi-value cell, so it would be read back "
+                "as more than one value"
+            )
+            raise MultiValueItemError(
+                msg,
+                hint="Take the ';' or line break out of the item (a ',' or 'and' reads the "
+                "same), or give its parts as separate items.",
+                context={"file": file, "sheet": cell.parent.title, "cell": cell.coordinate},
+            )
+    return "; ".join(texts)
+
+
+def _write_value(cell: Any, info: FieldInfo, value: Any, file: str, record_id: Any) -> None:
     if isinstance(value, list | tuple):
-        value = "; ".join(str(_display(info, v)) for v in value)
+        value = _joined(cell, info, value, file, record_id)
     else:
         value = _display(info, value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):

@@ -9,6 +9,7 @@ with an apostrophe, which spreadsheets show as text and do not run.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,14 @@ from typing import Any
 from mectk.atomic import atomic_output
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-][\d\s,]*\d(?:\.\d+)?")
+
+
+def looks_like_formula(text: str) -> bool:
+    """True for text a spreadsheet would run as a formula (``=1+1``, ``@SUM(A1)``, ``-``),
+    but not for a signed number (``-5``, ``+44 7700 900123``), which is only a number
+    (CSV output escapes both alike)."""
+    return text.startswith(FORMULA_STARTS) and _SIGNED_NUMBER.fullmatch(text) is None
 
 
 def csv_safe(value: Any) -> Any:

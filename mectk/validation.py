@@ -21,6 +21,7 @@ from attrs import define, field, frozen
 
 from mectk.accepted import NOTHING, AcceptedRecords, as_accepted_records
 from mectk.coerce import (
+    PADDING,
     CoercionFailed,
     cell_text,
     coerce_scalar,
@@ -56,6 +57,7 @@ from mectk.sources import (
     SourceRow,
 )
 from mectk.specs import AcceptedRecord, CheckContext, CheckSpec
+from mectk.textsafety import FORMULA_STARTS, looks_like_formula
 
 
 @frozen
@@ -226,10 +228,12 @@ class _Column:
         "date1904",
         "direct",
         "dotted",
+        "identifier",
         "info",
         "memo",
         "pattern",
         "rule",
+        "text",
         "texts",
     )
 
@@ -238,6 +242,10 @@ class _Column:
         self.rule = rule
         self.date1904 = date1904
         self.dotted = "." in info.name
+        self.text = info.value_kind == "text"  # formula-looking values are noted
+        # text with a schema pattern is an identifier (id, phone, company number): a number
+        # cell there may have lost leading zeros in Excel, so it is noted
+        self.identifier = self.text and info.pattern is not None
         self.blank: Any = None  # the value a blank cell stands for, if the mapping says
         if rule is not None and rule.blank != "unknown":
             self.blank = False if rule.blank == "no" else 0
@@ -353,18 +361,24 @@ def _read_only(kind: str) -> tuple[str, ...]:
 
 
 @define
-class _Absent:
-    """The first record of a sheet that needs a field its layout has no column for."""
+class _Grouped:
+    """The first row of a sheet that gives one grouped issue for a field, and how many
+    rows did (``shown`` is the value to report there; ``context`` fills the message)."""
 
     first: SourceRow
     info: FieldInfo | None
     record_id: str | None
-    reason: str
+    shown: Any
+    context: dict[str, Any]
     count: int = 1
     last: SourceRow | None = None
 
     def __attrs_post_init__(self) -> None:
         self.last = self.first
+
+
+_NUMBER_TYPES = (int, float)
+"""Cell value types that are numbers (``bool`` is not one of them)."""
 
 
 class _RowChecker:
@@ -375,7 +389,7 @@ class _RowChecker:
         self.source_system = source_system
         self._plans: dict[tuple[str, int, bool], _Plan] = {}
         self._structure: dict[str, Any] = {}
-        self.absent: dict[tuple[str, str | None, str, str], _Absent] = {}
+        self.grouped: dict[tuple[str, str | None, str | None, str, str], _Grouped] = {}
 
     def _plan(self, row: SourceRow) -> _Plan:
         rules = row.rules
@@ -387,34 +401,84 @@ class _RowChecker:
             plan = self._plans[key] = _Plan(row.kind, rules, row.date1904)
         return plan
 
-    def _note_absent(
-        self, row: SourceRow, name: str, info: FieldInfo | None, record_id: str | None, reason: str
+    def _note(
+        self,
+        code: str,
+        row: SourceRow,
+        name: str,
+        info: FieldInfo | None,
+        record_id: str | None,
+        shown: Any = None,
+        **context: Any,
     ) -> None:
-        """Count a record that needs field ``name``, which its sheet has no column for."""
-        key = (row.file, row.sheet, row.kind, name)
-        noted = self.absent.get(key)
+        """Count a row that gives grouped issue ``code`` for field ``name``; the first
+        row's ``shown`` value and ``context`` are the ones reported."""
+        key = (code, row.file, row.sheet, row.kind, name)
+        noted = self.grouped.get(key)
         if noted is None:
-            self.absent[key] = _Absent(row, info, record_id, reason)
+            self.grouped[key] = _Grouped(row, info, record_id, shown, context)
         elif noted.last is not row:
             noted.count += 1
             noted.last = row
 
-    def absent_issues(self) -> list[Issue]:
-        """One ``field-not-in-source`` warning per (file, sheet, kind, field) noted: at the
-        first record that needed it, with the number of records that did."""
+    def grouped_issues(self) -> list[Issue]:
+        """One issue per (code, file, sheet, kind, field) noted, at the first row that gave
+        it, with the number of rows that did: ``field-not-in-source`` (records needing a
+        field the layout has no column for), ``number-in-text-column`` and
+        ``formula-like-text``."""
         return [
             self._issue(
-                "field-not-in-source",
+                key[0],
                 noted.first,
-                key[3],
+                key[4],
                 noted.info,
-                None,
+                noted.shown,
                 noted.record_id,
-                reason=noted.reason,
                 count=noted.count,
+                **noted.context,
             )
-            for key, noted in self.absent.items()
+            for key, noted in self.grouped.items()
         ]
+
+    def _note_formula(
+        self, row: SourceRow, info: FieldInfo, text: str, record_id: str | None
+    ) -> None:
+        """Note a text value that a spreadsheet would run as a formula."""
+        noted = self.grouped.get(("formula-like-text", row.file, row.sheet, row.kind, info.name))
+        if noted is not None:  # the common repeat: count it, nothing else to work out
+            if noted.last is not row:
+                noted.count += 1
+                noted.last = row
+            return
+        first = _first(row, info.name)
+        self._note("formula-like-text", row, info.name, info, record_id, text, first=first)
+
+    def _note_number(
+        self, row: SourceRow, column: _Column, raw: Any, value: Any, record_id: str | None
+    ) -> None:
+        """Note a number cell in an identifier column; say what its format's rule did."""
+        info = column.info
+        key = ("number-in-text-column", row.file, row.sheet, row.kind, info.name)
+        if key in self.grouped:  # only the first cell's details are reported
+            self._note(key[0], row, info.name, info, record_id)
+            return
+        text = cell_text(raw)  # 1234567, not 1234567.0: the number as Excel shows it
+        padding = PADDING.get(info.format_name or "")
+        detail = ""
+        if padding:
+            detail = f"; {padding}"
+            if isinstance(value, str) and value != text and info.personal_data == "none":
+                detail += f" ({text} was read as {value})"
+        self._note(
+            key[0],
+            row,
+            info.name,
+            info,
+            record_id,
+            text,
+            first=_first(row, info.name),
+            detail=detail,
+        )
 
     def check(self, row: SourceRow) -> tuple[AcceptedRecord | None, list[Issue]]:
         plan = self._plan(row)
@@ -445,6 +509,15 @@ class _RowChecker:
                         data[name] = column.blank
                     continue
             value, notes, is_estimate, failure = column.coerce(raw)
+            if column.text:  # what reading did to text: numbers, formula-looking values
+                if type(raw) is not str and column.identifier and type(raw) in _NUMBER_TYPES:
+                    self._note_number(row, column, raw, value, record_id)
+                if value is not None and (
+                    type(value) is not str or value.startswith(FORMULA_STARTS)
+                ):
+                    formula = _formula_item(value)
+                    if formula is not None:
+                        self._note_formula(row, column.info, formula, record_id)
             for code, shown in notes:
                 issues.append(self._issue(code, row, name, column.info, shown, record_id))
             if is_estimate:
@@ -572,7 +645,7 @@ class _RowChecker:
                 code = "value-conditionally-required" if conditional else "value-required"
                 if conditional and not _in_layout(row, name):
                     # a warning once per sheet and field, counted (validate_items adds it)
-                    self._note_absent(row, name, info, record_id, reason)
+                    self._note("field-not-in-source", row, name, info, record_id, reason=reason)
                     continue
                 yield (
                     name,
@@ -587,6 +660,22 @@ class _RowChecker:
         personal = info is None or info.personal_data != "none"
         code, reason = _schema_code(error, row.kind, list(error.schema_path), personal)
         yield name, self._issue(code, row, name, info, raw, record_id, reason=reason)
+
+
+def _formula_item(value: Any) -> str | None:
+    """The text (or first list item) a spreadsheet would run as a formula, if any."""
+    if type(value) is str:
+        return value if looks_like_formula(value) else None
+    if isinstance(value, tuple):
+        return next((v for v in value if isinstance(v, str) and looks_like_formula(v)), None)
+    return None
+
+
+def _first(row: SourceRow, name: str) -> str:
+    """Where field ``name`` of ``row`` is, as a message says it: ``F2``, else ``row 2``."""
+    cell = row.cells.get(name)
+    where = cell.cell if cell is not None else None
+    return where or f"row {row.row}"
 
 
 def _in_layout(row: SourceRow, name: str) -> bool:
@@ -741,7 +830,7 @@ def validate_items(
         result.rejected += counts[1]
         result.blank_rows += counts[2]
         result.skipped_rows += counts[3]
-    result.issues.extend(checker.absent_issues())
+    result.issues.extend(checker.grouped_issues())
     return result
 
 

@@ -493,6 +493,23 @@ def leading_zeros_csv(folder: Path) -> Path:
     return _write(folder, "leading_zeros.csv", text.encode())
 
 
+def leading_zeros_xlsx(folder: Path) -> Path:
+    """Excel kept the numbers, not the text: a company number 1234567 shown as
+    ``00000000`` (row 2, padded back by the company-number rule) and a phone 7700900123
+    whose leading zero is gone (row 3, rejected by the phone pattern); row 4 is text."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Enterprises"
+    sheet.append([*HEADINGS, TITLES["company_number"], TITLES["lead_phone"]])
+    values = [(1234567, None), (None, 7700900123), ("08123456", "01905 123456")]
+    for n, (company, phone) in enumerate(values, start=2):
+        sheet.append([*good_enterprise(n).values(), company, phone])
+    sheet.cell(row=2, column=len(HEADINGS) + 1).number_format = "00000000"
+    path = folder / "leading_zeros.xlsx"
+    workbook.save(path)
+    return path
+
+
 def numeric_precision_csv(folder: Path) -> Path:
     text = (
         "enterprise_id,name,stage,company\n"
@@ -791,6 +808,20 @@ CASES: tuple[Case, ...] = (
         note="07700900123 and 01234567 kept exactly; CSV text is never cast",
     ),
     Case(
+        26,
+        "leading_zeros.xlsx",
+        leading_zeros_xlsx,
+        "number-in-text-column",
+        1,
+        sheet="Enterprises",
+        cell="L2",
+        heading="Company number",
+        counts=(2, 1),
+        also=("format-invalid",),
+        note="a warning per column: 1234567 read as 01234567 by the company-number rule, "
+        "said so; the phone that lost its 0 is also format-invalid, its value masked",
+    ),
+    Case(
         27,
         "numeric_precision.csv",
         numeric_precision_csv,
@@ -919,14 +950,15 @@ CASES: tuple[Case, ...] = (
         35,
         "formula_injection.csv",
         formula_injection_csv,
-        None,
+        "formula-like-text",
         0,
         mapping="csv",
         counts=(6, 0),
         covered_by="tests/hostile/test_outputs.py",
         note=(
-            "imported as literal text; CSV reports escape with a leading apostrophe, xlsx "
-            "reports hold no formula, JSON is byte-faithful"
+            "imported as literal text, said once for the column (info, with a count); CSV "
+            "reports escape with a leading apostrophe, xlsx reports hold no formula, JSON is "
+            "byte-faithful"
         ),
     ),
     Case(
